@@ -1,0 +1,229 @@
+"""Terminal interface: ``python -m rag index | ask | chat | retrieve | models``.
+
+A thin shell over ``rag.pipeline.Pipeline``: it parses arguments, prints, and
+turns ``NabaaError`` into a one-line message and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from rag.config import Settings, get_settings
+from rag.errors import NabaaError
+from rag.pipeline import Answer, Pipeline
+from rag.prompts import Turn
+
+app = typer.Typer(
+    help="Nabaa: ask questions about Arabic news articles, offline, with cited answers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+SeedsOpt = Annotated[Path | None, typer.Option("--seeds", help="Articles folder.")]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+KOpt = Annotated[int | None, typer.Option("--k", "-k", help="Passages to retrieve.")]
+
+
+def _settings(seeds: Path | None, index: Path | None) -> Settings:
+    return get_settings(seeds_dir=seeds, index_dir=index)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except NabaaError as exc:
+        err.print(f"[red]Error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _print_notices(pipeline: Pipeline, notices: list[str]) -> None:
+    for notice in [*pipeline.notices, *notices]:
+        err.print(f"[yellow]{escape(notice)}[/yellow]")
+    pipeline.notices.clear()
+
+
+def _ensure_index(pipeline: Pipeline) -> None:
+    """Load the index, building it with a progress bar if it is missing or damaged."""
+    with _progress("Embedding passages"):
+        _ = pipeline.index
+    _print_notices(pipeline, [])
+
+
+def _print_sources(answer: Answer) -> None:
+    if not answer.citations:
+        out.print("[dim](no sources)[/dim]")
+        return
+    for c in answer.citations:
+        sentence = c.text[c.sentence_start - c.start : c.sentence_end - c.start]
+        out.print(
+            f"[bold]\\[{c.n}][/bold] {escape(c.title)} [dim]({escape(c.passage_id)}, "
+            f"score {c.score:.2f})[/dim]\n    {escape(sentence)}"
+        )
+
+
+def _stream_answer(pipeline: Pipeline, question: str, history: list[Turn]) -> Answer:
+    """Print the answer as it is generated; return the finished Answer."""
+    answer: Answer | None = None
+    for event in pipeline.ask_stream(question, history):
+        if isinstance(event, Answer):
+            answer = event
+        else:
+            out.print(event, end="", markup=False)
+    out.print()
+    assert answer is not None
+    return answer
+
+
+@app.command()
+def index(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
+    """Build or update the index from the articles folder (only changes are re-embedded)."""
+    with _user_errors():
+        pipeline = Pipeline(_settings(seeds, index))
+        with _progress("Embedding passages") as progress:
+            report = pipeline.update_index(progress)
+        out.print(report.summary())
+
+
+@app.command()
+def retrieve(
+    question: str,
+    k: KOpt = None,
+    json_: JsonOpt = False,
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Show the passages retrieved for a question, without the LLM."""
+    with _user_errors():
+        pipeline = Pipeline(_settings(seeds, index))
+        _ensure_index(pipeline)
+        result = pipeline.retrieve(question, k)
+        _print_notices(pipeline, result.notices)
+        if json_:
+            print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+            return
+        for hit in result.hits:
+            p = hit.passage
+            out.print(
+                f"[bold]{hit.rank}.[/bold] {escape(p.title)} [dim]({escape(p.passage_id)}, "
+                f"score {hit.score:.3f})[/dim]\n{escape(p.text)}\n"
+            )
+
+
+@app.command()
+def ask(
+    question: str, json_: JsonOpt = False, seeds: SeedsOpt = None, index: IndexOpt = None
+) -> None:
+    """Answer one question, citing the passages it rests on."""
+    with _user_errors():
+        pipeline = Pipeline(_settings(seeds, index))
+        _ensure_index(pipeline)
+        if json_:
+            answer = pipeline.ask(question)
+            _print_notices(pipeline, answer.notices)
+            print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+            return
+        answer = _stream_answer(pipeline, question, [])
+        _print_notices(pipeline, answer.notices)
+        _print_sources(answer)
+
+
+CHAT_HELP = "Commands: /sources (sources of the last answer), /new (new conversation), /quit"
+
+
+@app.command()
+def chat(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
+    """Chat about the articles; follow-up questions use the conversation."""
+    with _user_errors():
+        pipeline = Pipeline(_settings(seeds, index))
+        _ensure_index(pipeline)
+        n_articles = len(pipeline.index.manifest.articles)
+        err.print(
+            f"[bold]Nabaa[/bold] — {n_articles} articles. Ask in English or Arabic. "
+            f"{CHAT_HELP}. Ctrl-D to leave."
+        )
+        history: list[Turn] = []
+        last: Answer | None = None
+        prompt = "\n[bold cyan]You:[/bold cyan] " if sys.stdin.isatty() else ""
+        while True:
+            try:
+                line = out.input(prompt) if prompt else input()
+            except (EOFError, KeyboardInterrupt):
+                err.print("\nBye.")
+                return
+            command = line.strip().lower()
+            if not command:
+                continue
+            if command in ("/quit", "/exit"):
+                return
+            if command == "/sources":
+                _print_sources(last) if last else err.print("No answer yet.")
+                continue
+            if command == "/new":
+                history, last = [], None
+                err.print("New conversation.")
+                continue
+            if command.startswith("/"):
+                err.print(CHAT_HELP)
+                continue
+            out.print("[bold green]Nabaa:[/bold green] ", end="")
+            try:
+                last = _stream_answer(pipeline, line, history)
+            except KeyboardInterrupt:
+                err.print("\n[yellow](answer interrupted)[/yellow]")
+                continue
+            except NabaaError as exc:
+                err.print(f"[red]{escape(str(exc))}[/red]")
+                continue
+            _print_notices(pipeline, last.notices)
+            if last.citations:
+                out.print(
+                    "[dim]Sources: "
+                    + " ".join(f"\\[{c.n}] {escape(c.title)}" for c in last.citations)
+                    + "[/dim]"
+                )
+            history.append(Turn(question=last.question, answer=last.answer))
+
+
+@app.command()
+def models() -> None:
+    """Fetch, assemble and verify the default models (or check the configured ones)."""
+    from rag.model_store import ensure_embedder, ensure_llm
+
+    with _user_errors():
+        settings = get_settings()
+        out.print(f"Embedder: {ensure_embedder(settings)}")
+        out.print(f"LLM: {ensure_llm(settings)}")
+
+
+def main() -> None:
+    """Entry point for ``python -m rag``."""
+    app()

@@ -1,0 +1,101 @@
+"""All settings in one place, each overridable by a ``NABAA_*`` environment variable."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _physical_cores() -> int:
+    """Number of physical CPU cores (llama.cpp runs best with one thread per core)."""
+    try:
+        cores = set()
+        physical = core = None
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key == "physical id":
+                physical = value.strip()
+            elif key == "core id":
+                core = value.strip()
+                cores.add((physical, core))
+        if cores:
+            return len(cores)
+    except OSError:
+        pass
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Paths may be relative to the project root."""
+
+    model_config = SettingsConfigDict(env_prefix="NABAA_", extra="ignore")
+
+    # Where things live.
+    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    index_dir: Path = PROJECT_ROOT / "index"
+    models_dir: Path = PROJECT_ROOT / "models"
+    cache_dir: Path = Field(
+        default_factory=lambda: (
+            Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nabaa"
+        ),
+        description="Downloaded model wheels and built llama-cpp-python wheels, shared by clones.",
+    )
+
+    # Models. Empty means: the default model, assembled under models_dir on first use.
+    llm_path: Path | None = None
+    embedder_path: Path | None = None
+
+    # Chunking: sentences packed into passages of at most this many characters,
+    # the last `chunk_overlap_sentences` sentences repeated at the start of the next passage.
+    chunk_max_chars: int = 600
+    chunk_overlap_sentences: int = 1
+
+    # Retrieval.
+    top_k: int = 5
+    # Cosine similarity below which a passage is not relevant. Calibrated with
+    # `python -m rag calibrate` (see README); a question whose best passage scores
+    # below it is refused without calling the LLM.
+    min_score: float = 0.30
+
+    # Generation.
+    n_ctx: int = 4096
+    n_threads: int = Field(default_factory=_physical_cores)
+    n_gpu_layers: int | None = Field(
+        default=None,
+        description="None: all layers if llama.cpp was built with GPU offload, else 0.",
+    )
+    temperature: float = 0.1
+    max_answer_tokens: int = 384
+    history_turns: int = 3
+    seed: int = 0
+
+    # Input limits.
+    max_question_chars: int = 1000
+
+    # Web UI.
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth_user: str | None = None
+    auth_password: str | None = None
+    max_upload_bytes: int = 2_000_000
+
+    @cached_property
+    def resolved_gpu_layers(self) -> int:
+        """GPU layers to offload: the setting, or all of them when the build supports it."""
+        if self.n_gpu_layers is not None:
+            return self.n_gpu_layers
+        import llama_cpp
+
+        return -1 if llama_cpp.llama_supports_gpu_offload() else 0
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (e.g. CLI flags) on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,59 @@
+"""The local LLM, through llama-cpp-python: streamed chat completions, one at a time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from rag.errors import ModelError
+
+
+class LLM:
+    """A GGUF model loaded once; a lock makes sure it never runs two requests at once."""
+
+    def __init__(
+        self, path: Path, n_ctx: int, n_threads: int, n_gpu_layers: int, seed: int
+    ) -> None:
+        from llama_cpp import Llama
+
+        try:
+            self.llama = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                n_gpu_layers=n_gpu_layers,
+                seed=seed,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(
+                f"llama.cpp could not load {path}: {exc}. Check that it is a complete GGUF "
+                "file (delete it to have the default model rebuilt)."
+            ) from exc
+        self.name = path.name
+        self.n_ctx = n_ctx
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens ``text`` takes in this model."""
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream_chat(
+        self, messages: list[dict[str, str]], max_tokens: int, temperature: float
+    ) -> Iterator[str]:
+        """Yield the reply to ``messages`` piece by piece."""
+        with self._lock:
+            stream = self.llama.create_chat_completion(
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                top_p=0.9,
+                repeat_penalty=1.05,
+                stream=True,
+            )
+            for chunk in stream:
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece

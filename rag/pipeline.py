@@ -1,0 +1,329 @@
+"""The one API the CLI and the web UI share: seeds → index → retrieval → prompt → answer.
+
+``Pipeline.ask_stream`` yields answer text as it is generated and finishes with an
+``Answer`` carrying the cleaned text, its citations and timings.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+
+from rag.chunking import Passage
+from rag.citations import claims_citing, clean_citations
+from rag.config import Settings
+from rag.embeddings import Embedder
+from rag.errors import IndexCorruptError, NabaaError
+from rag.generation import LLM
+from rag.index import Index, UpdateReport, load_index, update_index
+from rag.language import answer_language, detect_language
+from rag.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm
+from rag.prompts import REFUSAL_MARKER, REFUSALS, Turn, build_messages
+from rag.support import supporting_sentences
+
+LANGUAGE_LABELS = {
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "ru": "Russian",
+    "tr": "Turkish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+}
+
+
+@dataclass
+class Hit:
+    """A retrieved passage with its rank and cosine similarity to the question."""
+
+    rank: int
+    passage: Passage
+    score: float
+
+    def to_json(self) -> dict:
+        """The ``retrieve --json`` form of a passage."""
+        p = self.passage
+        return {
+            "rank": self.rank,
+            "doc_id": p.doc_id,
+            "title": p.title,
+            "passage_id": p.passage_id,
+            "text": p.text,
+            "start": p.start,
+            "end": p.end,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass
+class Citation:
+    """A passage the answer cites as ``[n]``, with the sentence that supports it."""
+
+    n: int
+    doc_id: str
+    title: str
+    passage_id: str
+    text: str
+    start: int
+    end: int
+    score: float
+    sentence_start: int
+    sentence_end: int
+
+
+@dataclass
+class Retrieval:
+    """The question as understood and the passages found for it."""
+
+    question: str
+    language: str
+    hits: list[Hit]
+    notices: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The ``retrieve --json`` object."""
+        return {
+            "question": self.question,
+            "language": self.language,
+            "passages": [h.to_json() for h in self.hits],
+        }
+
+
+@dataclass
+class Answer:
+    """A finished answer; ``to_json`` is the ``ask --json`` contract."""
+
+    question: str
+    language: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    timings: dict[str, float]
+    model: dict[str, str]
+    notices: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The ``ask --json`` object."""
+        data = asdict(self)
+        data["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
+        for c in data["citations"]:
+            c["score"] = round(c["score"], 4)
+        return data
+
+
+def _is_refusal_prefix(text: str) -> bool:
+    stripped = text.strip()
+    return REFUSAL_MARKER.startswith(stripped) or stripped.startswith(REFUSAL_MARKER)
+
+
+class Pipeline:
+    """Loads models and the index lazily; safe to share between threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._index: Index | None = None
+        self._index_lock = threading.Lock()
+        self.notices: list[str] = []
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """The embedding model (assembled on first use if it is the default one)."""
+        return Embedder(ensure_embedder(self.settings))
+
+    @cached_property
+    def llm(self) -> LLM:
+        """The LLM (assembled on first use if it is the default one)."""
+        s = self.settings
+        return LLM(
+            ensure_llm(s),
+            n_ctx=s.n_ctx,
+            n_threads=s.n_threads,
+            n_gpu_layers=s.resolved_gpu_layers,
+            seed=s.seed,
+        )
+
+    @property
+    def model_names(self) -> dict[str, str]:
+        """Names of the models in use, for answers and the UI."""
+        llm_path = self.settings.llm_path
+        return {
+            "llm": llm_path.name if llm_path else DEFAULT_LLM.target,
+            "embedder": self.embedder.model_id,
+        }
+
+    # Index -----------------------------------------------------------------
+
+    def update_index(self, on_progress: Callable[[int, int], None] | None = None) -> UpdateReport:
+        """Bring the index in line with the seeds folder (only changed articles re-embedded)."""
+        s = self.settings
+        with self._index_lock:
+            report = update_index(
+                s.seeds_dir,
+                s.index_dir,
+                self.embedder,
+                s.chunk_max_chars,
+                s.chunk_overlap_sentences,
+                on_progress,
+            )
+            self._index = load_index(s.index_dir)
+        return report
+
+    @property
+    def index(self) -> Index:
+        """The loaded index; built first (with a notice) if it is missing or damaged."""
+        if self._index is not None:
+            return self._index
+        try:
+            loaded = load_index(self.settings.index_dir)
+        except IndexCorruptError as exc:
+            self.notices.append(f"{exc} Rebuilding it.")
+            loaded = None
+        else:
+            if loaded is None:
+                self.notices.append(f"No index in {self.settings.index_dir}: building it now.")
+        if loaded is None:
+            report = self.update_index()
+            self.notices.append(report.summary())
+            return self._index
+        self._index = loaded
+        return loaded
+
+    # Questions ---------------------------------------------------------------
+
+    def _prepare(self, question: str) -> tuple[str, str, list[str]]:
+        question = " ".join(question.split())
+        if not question:
+            raise NabaaError("The question is empty: type a question about the articles.")
+        notices: list[str] = []
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            notices.append(
+                f"The question was {len(question):,} characters; only the first "
+                f"{limit:,} were used."
+            )
+            question = question[:limit]
+        language = detect_language(question)
+        if answer_language(language) != language:
+            label = LANGUAGE_LABELS.get(language, language)
+            notices.append(
+                f"The question looks like {label}; Nabaa answers in English or "
+                "Arabic, so the answer is in English."
+            )
+        return question, language, notices
+
+    def retrieve(
+        self, question: str, k: int | None = None, history: Sequence[Turn] = ()
+    ) -> Retrieval:
+        """The ``k`` passages most similar to the question (and the previous question)."""
+        question, language, notices = self._prepare(question)
+        k = k or self.settings.top_k
+        index = self.index
+        queries = [question]
+        if history:
+            queries.append(f"{history[-1].question} {question}")
+        best: dict[str, tuple[Passage, float]] = {}
+        for query in queries:
+            for passage, score in index.search(self.embedder.embed_query(query), k):
+                if passage.passage_id not in best or best[passage.passage_id][1] < score:
+                    best[passage.passage_id] = (passage, score)
+        ranked = sorted(best.values(), key=lambda ps: -ps[1])[:k]
+        hits = [Hit(rank=i, passage=p, score=s) for i, (p, s) in enumerate(ranked, start=1)]
+        return Retrieval(question=question, language=language, hits=hits, notices=notices)
+
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        top_k: int | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield pieces of the answer as they are generated, then the finished ``Answer``."""
+        s = self.settings
+        started = time.perf_counter()
+        retrieval = self.retrieve(question, top_k, history)
+        timings = {"retrieve_s": time.perf_counter() - started}
+        language = answer_language(retrieval.language)
+        relevant = [h for h in retrieval.hits if h.score >= s.min_score]
+
+        def finish(text: str, refused: bool, citations: list[Citation]) -> Answer:
+            timings.setdefault("first_token_s", time.perf_counter() - started)
+            timings["total_s"] = time.perf_counter() - started
+            return Answer(
+                question=retrieval.question,
+                language=retrieval.language,
+                answer=text,
+                refused=refused,
+                citations=citations,
+                timings=timings,
+                model=self.model_names,
+                notices=retrieval.notices,
+            )
+
+        if not relevant:
+            yield REFUSALS[language]
+            yield finish(REFUSALS[language], True, [])
+            return
+
+        max_tokens = max_tokens or s.max_answer_tokens
+        messages, used = build_messages(
+            retrieval.question,
+            [h.passage for h in relevant],
+            history[-s.history_turns :],
+            language,
+            self.llm.count_tokens,
+            budget=s.n_ctx - max_tokens,
+        )
+        relevant = relevant[:used]
+        raw = ""
+        held = True  # hold back text while it could still be the refusal marker
+        for piece in self.llm.stream_chat(
+            messages, max_tokens, s.temperature if temperature is None else temperature
+        ):
+            timings.setdefault("first_token_s", time.perf_counter() - started)
+            raw += piece
+            if held and _is_refusal_prefix(raw):
+                continue
+            if held:
+                held = False
+                yield raw
+            else:
+                yield piece
+
+        text, cited = clean_citations(raw, len(relevant))
+        if REFUSAL_MARKER in raw or not text:
+            yield REFUSALS[language]
+            yield finish(REFUSALS[language], True, [])
+            return
+        if held:
+            yield raw
+        cited_hits = [relevant[n - 1] for n in cited]
+        claims = [claims_citing(text, n) or [text] for n in cited]
+        spans = supporting_sentences(self.embedder, claims, [h.passage for h in cited_hits])
+        citations = [
+            Citation(
+                n=n,
+                doc_id=h.passage.doc_id,
+                title=h.passage.title,
+                passage_id=h.passage.passage_id,
+                text=h.passage.text,
+                start=h.passage.start,
+                end=h.passage.end,
+                score=h.score,
+                sentence_start=span[0],
+                sentence_end=span[1],
+            )
+            for n, h, span in zip(cited, cited_hits, spans, strict=False)
+        ]
+        yield finish(text, False, citations)
+
+    def ask(self, question: str, history: Sequence[Turn] = (), **options: object) -> Answer:
+        """The finished answer to ``question`` (see ``ask_stream`` for the options)."""
+        for event in self.ask_stream(question, history, **options):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("ask_stream ended without an Answer")
