@@ -38,3 +38,11 @@ def claims_citing(answer: str, n: int) -> list[str]:
     sentences = re.split(r"(?<=[.!?؟])\s+|\n+", answer)
     marker = f"[{n}]"
     return [_MARKER.sub("", s).strip() for s in sentences if marker in s]
+
+
+def add_marker(answer: str, n: int) -> str:
+    """Append ``[n]`` to an answer that cites nothing, before its final punctuation."""
+    stripped = answer.rstrip()
+    if stripped and stripped[-1] in ".!?؟":
+        return f"{stripped[:-1]} [{n}]{stripped[-1]}"
+    return f"{stripped} [{n}]"

@@ -54,11 +54,11 @@ class Settings(BaseSettings):
 
     # Chunking: sentences packed into passages of at most this many characters,
     # the last `chunk_overlap_sentences` sentences repeated at the start of the next passage.
-    chunk_max_chars: int = 600
+    chunk_max_chars: int = 250
     chunk_overlap_sentences: int = 1
 
     # Retrieval.
-    top_k: int = 5
+    top_k: int = 3
     # Cosine similarity below which a passage is not relevant. Calibrated with
     # `python -m rag calibrate` (see README); a question whose best passage scores
     # below it is refused without calling the LLM.
@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         default=None,
         description="None: all layers if llama.cpp was built with GPU offload, else 0.",
     )
-    temperature: float = 0.1
+    temperature: float = 0.0
     max_answer_tokens: int = 384
     history_turns: int = 3
     seed: int = 0

@@ -22,7 +22,7 @@ from rag.index import Index, UpdateReport, load_index, update_index
 from rag.language import answer_language, detect_language
 from rag.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm
 from rag.prompts import REFUSAL_MARKER, REFUSALS, Turn, build_messages
-from rag.support import supporting_sentences
+from rag.support import SentenceScorer, ground_citations
 
 LANGUAGE_LABELS = {
     "fr": "French",
@@ -192,6 +192,17 @@ class Pipeline:
         self._index = loaded
         return loaded
 
+    def warm_up(self) -> None:
+        """Load the index and both models and prime llama.cpp's cache with the fixed prompt.
+
+        Afterwards the first question costs what every later one does.
+        """
+        _ = self.index
+        self.embedder.embed_query("warm up")
+        messages, _ = build_messages("?", [], [], "en", self.llm.count_tokens, self.settings.n_ctx)
+        for _ in self.llm.stream_chat(messages, max_tokens=1, temperature=0):
+            break
+
     # Questions ---------------------------------------------------------------
 
     def _prepare(self, question: str) -> tuple[str, str, list[str]]:
@@ -270,7 +281,7 @@ class Pipeline:
             return
 
         max_tokens = max_tokens or s.max_answer_tokens
-        messages, used = build_messages(
+        messages, shown = build_messages(
             retrieval.question,
             [h.passage for h in relevant],
             history[-s.history_turns :],
@@ -278,12 +289,11 @@ class Pipeline:
             self.llm.count_tokens,
             budget=s.n_ctx - max_tokens,
         )
-        relevant = relevant[:used]
+        score_of = {h.passage.passage_id: h.score for h in relevant}
         raw = ""
         held = True  # hold back text while it could still be the refusal marker
-        for piece in self.llm.stream_chat(
-            messages, max_tokens, s.temperature if temperature is None else temperature
-        ):
+        temperature = s.temperature if temperature is None else temperature
+        for piece in self.llm.stream_chat(messages, max_tokens, temperature):
             timings.setdefault("first_token_s", time.perf_counter() - started)
             raw += piece
             if held and _is_refusal_prefix(raw):
@@ -294,31 +304,34 @@ class Pipeline:
             else:
                 yield piece
 
-        text, cited = clean_citations(raw, len(relevant))
+        text, cited = clean_citations(raw, len(shown))
         if REFUSAL_MARKER in raw or not text:
             yield REFUSALS[language]
             yield finish(REFUSALS[language], True, [])
             return
         if held:
             yield raw
-        cited_hits = [relevant[n - 1] for n in cited]
-        claims = [claims_citing(text, n) or [text] for n in cited]
-        spans = supporting_sentences(self.embedder, claims, [h.passage for h in cited_hits])
-        citations = [
-            Citation(
-                n=n,
-                doc_id=h.passage.doc_id,
-                title=h.passage.title,
-                passage_id=h.passage.passage_id,
-                text=h.passage.text,
-                start=h.passage.start,
-                end=h.passage.end,
-                score=h.score,
-                sentence_start=span[0],
-                sentence_end=span[1],
+        scorer = SentenceScorer(self.embedder, shown)
+        text, cited = ground_citations(text, cited, scorer)
+        citations = []
+        for n in cited:
+            passage = shown[n - 1]
+            claim = " ".join(claims_citing(text, n)) or text
+            (sentence_start, sentence_end), _ = scorer.best_sentence(claim, n)
+            citations.append(
+                Citation(
+                    n=n,
+                    doc_id=passage.doc_id,
+                    title=passage.title,
+                    passage_id=passage.passage_id,
+                    text=passage.text,
+                    start=passage.start,
+                    end=passage.end,
+                    score=score_of[passage.passage_id],
+                    sentence_start=sentence_start,
+                    sentence_end=sentence_end,
+                )
             )
-            for n, h, span in zip(cited, cited_hits, spans, strict=False)
-        ]
         yield finish(text, False, citations)
 
     def ask(self, question: str, history: Sequence[Turn] = (), **options: object) -> Answer:

@@ -12,7 +12,16 @@ DEV=0
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 CACHE=${NABAA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/nabaa}
 LLAMA_VERSION=0.3.36
+# Not -march=native: llama.cpp's AMX path segfaults on these Xeons. AVX-512 is added
+# where the CPU has it (prompt processing about 1.4x faster here than AVX2 alone).
 CPU_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+  CPU_FLAGS="$CPU_FLAGS -DGGML_AVX512=ON"
+  grep -qw avx512_vnni /proc/cpuinfo && CPU_FLAGS="$CPU_FLAGS -DGGML_AVX512_VNNI=ON"
+  grep -qw avx512_bf16 /proc/cpuinfo && CPU_FLAGS="$CPU_FLAGS -DGGML_AVX512_BF16=ON"
+  grep -qw avx512vbmi /proc/cpuinfo && CPU_FLAGS="$CPU_FLAGS -DGGML_AVX512_VBMI=ON"
+fi
+grep -qw avx_vnni /proc/cpuinfo 2>/dev/null && CPU_FLAGS="$CPU_FLAGS -DGGML_AVX_VNNI=ON"
 if [ "${NABAA_GPU:-}" = "cuda" ]; then CPU_FLAGS="$CPU_FLAGS -DGGML_CUDA=on"; fi
 LLAMA_CMAKE_ARGS=${LLAMA_CMAKE_ARGS:-$CPU_FLAGS}
 
@@ -37,7 +46,7 @@ fi
 key=$(echo "$LLAMA_VERSION $LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)
 wheels="$CACHE/llama-wheels/$key"
 if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
-  say "Building llama-cpp-python $LLAMA_VERSION ($LLAMA_CMAKE_ARGS); about 5 minutes, once"
+  say "Building llama-cpp-python $LLAMA_VERSION ($LLAMA_CMAKE_ARGS); 6-8 minutes, once"
   mkdir -p "$wheels"
   CMAKE_ARGS="$LLAMA_CMAKE_ARGS" "${PIP[@]}" wheel -q --no-deps --no-cache-dir \
     "llama-cpp-python==$LLAMA_VERSION" -w "$wheels"

@@ -47,3 +47,16 @@ def counting_embedder() -> CountingEmbedder:
 @pytest.fixture(scope="session")
 def seeds_qa() -> list[dict]:
     return json.loads((DATA / "seeds_qa.json").read_text(encoding="utf-8"))["questions"]
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory):
+    """The real pipeline: default models, a real FAISS index built from seeds/, warmed up."""
+    from rag.config import get_settings
+    from rag.pipeline import Pipeline
+
+    index_dir = tmp_path_factory.mktemp("index")
+    pipe = Pipeline(get_settings(index_dir=index_dir))
+    pipe.update_index()
+    pipe.warm_up()
+    return pipe

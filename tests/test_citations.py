@@ -27,3 +27,10 @@ def test_claims_citing_finds_the_sentences_that_cite_a_passage():
     answer = "A fact [1]. Another fact [2]. A third [1][2]."
     assert claims_citing(answer, 1) == ["A fact.", "A third."]
     assert claims_citing(answer, 3) == []
+
+
+def test_add_marker_goes_before_the_final_full_stop():
+    from rag.citations import add_marker
+
+    assert add_marker("Tokayev is president.", 2) == "Tokayev is president [2]."
+    assert add_marker("في عام 2020", 1) == "في عام 2020 [1]"
