@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from rag.config import Settings, get_settings
+from rag.config import PROJECT_ROOT, Settings, get_settings
 from rag.errors import NabaaError
 from rag.pipeline import Answer, Pipeline
 from rag.prompts import Turn
@@ -76,6 +76,13 @@ def _ensure_index(pipeline: Pipeline) -> None:
     with _progress("Embedding passages"):
         _ = pipeline.index
     _print_notices(pipeline, [])
+
+
+def _warm_up(pipeline: Pipeline) -> None:
+    """Load the index and models before the first question, so its timings are the warm ones."""
+    _ensure_index(pipeline)
+    with err.status("Loading the models…"):
+        pipeline.warm_up()
 
 
 def _print_sources(answer: Answer) -> None:
@@ -145,7 +152,7 @@ def ask(
     """Answer one question, citing the passages it rests on."""
     with _user_errors():
         pipeline = Pipeline(_settings(seeds, index))
-        _ensure_index(pipeline)
+        _warm_up(pipeline)
         if json_:
             answer = pipeline.ask(question)
             _print_notices(pipeline, answer.notices)
@@ -164,7 +171,7 @@ def chat(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
     """Chat about the articles; follow-up questions use the conversation."""
     with _user_errors():
         pipeline = Pipeline(_settings(seeds, index))
-        _ensure_index(pipeline)
+        _warm_up(pipeline)
         n_articles = len(pipeline.index.manifest.articles)
         err.print(
             f"[bold]Nabaa[/bold] — {n_articles} articles. Ask in English or Arabic. "
@@ -211,6 +218,30 @@ def chat(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
                     + "[/dim]"
                 )
             history.append(Turn(question=last.question, answer=last.answer))
+
+
+SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
+
+
+@app.command()
+def calibrate(
+    dataset: Annotated[Path, typer.Option(help="SQuAD-format JSON.")] = SHARED_EVAL
+    / "arcd-test.json",
+    seeds_qa: Annotated[Path, typer.Option(help="seeds_qa.json-format questions.")] = PROJECT_ROOT
+    / "tests/data/seeds_qa.json",
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Measure best-passage scores with and without an answer; suggest NABAA_MIN_SCORE."""
+    from rag.evaluation import calibrate as run_calibration
+
+    with _user_errors():
+        settings = _settings(seeds, index)
+        with err.status("Embedding the data set and scoring questions…"):
+            result = run_calibration(settings, dataset, seeds_qa)
+        threshold = result.best_threshold()
+        out.print(result.summary(threshold))
+        out.print(f"Suggested NABAA_MIN_SCORE={threshold} (now {settings.min_score}).")
 
 
 @app.command()

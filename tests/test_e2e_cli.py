@@ -1,0 +1,133 @@
+"""The terminal interface end to end: real models, real index, real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from rag.config import PROJECT_ROOT
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.models
+
+
+def rag(*args: str, stdin: str | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rag", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=PROJECT_ROOT,
+    )
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    """A copy of seeds/ and an index folder that starts missing."""
+    root = tmp_path_factory.mktemp("cli")
+    shutil.copytree(SEEDS, root / "seeds")
+    return ["--seeds", str(root / "seeds"), "--index", str(root / "index")]
+
+
+def test_missing_index_is_built_with_a_notice_then_ask_json(folders):
+    result = rag("ask", "Who is the president of Kazakhstan?", "--json", *folders)
+    assert result.returncode == 0, result.stderr
+    assert "No index" in result.stderr and "building it now" in result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) >= {
+        "question",
+        "language",
+        "answer",
+        "refused",
+        "citations",
+        "timings",
+        "model",
+    }
+    assert data["language"] == "en" and not data["refused"]
+    assert "Tokayev" in data["answer"] or "توكاييف" in data["answer"]
+    citation = data["citations"][0]
+    assert set(citation) >= {"n", "doc_id", "title", "passage_id", "text", "start", "end", "score"}
+    assert citation["doc_id"] == "000_7cec5dfa3ac44c0f"
+    assert f"[{citation['n']}]" in data["answer"]
+    assert set(data["timings"]) == {"retrieve_s", "first_token_s", "total_s"}
+    assert set(data["model"]) == {"llm", "embedder"}
+
+
+def test_arabic_question_gets_an_arabic_cited_answer(folders):
+    result = rag("ask", "ما هو موقف لوكاشينكو من استخدام الأسلحة النووية؟", "--json", *folders)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["language"] == "ar" and not data["refused"]
+    from rag.language import detect_language
+
+    assert detect_language(data["answer"]) == "ar"
+    assert data["citations"] and data["citations"][0]["doc_id"] == "004_82baf4bec990e674"
+
+
+def test_retrieve_json(folders):
+    result = rag(
+        "retrieve", "How many countries are at war with Russia?", "--k", "4", "--json", *folders
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["language"] == "en" and len(data["passages"]) == 4
+    top = data["passages"][0]
+    assert top["rank"] == 1 and "50 دولة" in top["text"]
+    seeds_text = (SEEDS / f"{top['doc_id']}.txt").read_text(encoding="utf-8")
+    assert seeds_text[top["start"] : top["end"]] == top["text"]
+
+
+def test_chat_holds_a_three_turn_conversation(folders):
+    turns = (
+        "\n".join(
+            [
+                "Who is the president of Kazakhstan?",
+                "What did he say about nuclear weapons?",
+                "/sources",
+                "كم دولة في حالة حرب مع روسيا حسب لوكاشينكو؟",
+            ]
+        )
+        + "\n"
+    )
+    result = rag("chat", *folders, stdin=turns)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("Nabaa:") == 3
+    assert "Tokayev" in out or "توكاييف" in out
+    assert "000_7cec5dfa3ac44c0f#" in out  # /sources lists the passages of the last answer
+    assert "50" in out.split("Nabaa:")[-1]
+    assert "Bye." in result.stderr
+
+
+def test_index_reports_what_changed(folders):
+    seeds = folders[1]
+    assert rag("index", *folders).stdout.strip().startswith("Index up to date")
+    extra = f"{seeds}/extra.txt"
+    with open(extra, "w", encoding="utf-8") as fh:
+        fh.write("خبر قصير\nافتتح متحف جديد في القاهرة.")
+    with open(f"{seeds}/broken.txt", "wb") as fh:
+        fh.write(b"\xff\xfe\x00binary")
+    result = rag("index", *folders)
+    assert result.returncode == 0, result.stderr
+    assert "Added: extra" in result.stdout
+    assert "broken.txt looks like a binary file" in result.stdout
+
+
+def test_empty_seeds_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "seeds").mkdir()
+    result = rag("index", "--seeds", str(tmp_path / "seeds"), "--index", str(tmp_path / "i"))
+    assert result.returncode == 1
+    assert "No readable articles" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_empty_question_is_a_clear_error(folders):
+    result = rag("retrieve", "  ", *folders)
+    assert result.returncode == 1
+    assert "The question is empty" in result.stderr
+    assert "Traceback" not in result.stderr
