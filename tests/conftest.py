@@ -60,3 +60,59 @@ def pipeline(tmp_path_factory):
     pipe.update_index()
     pipe.warm_up()
     return pipe
+
+
+ARTIFACTS = PROJECT_ROOT / "artifacts"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(tmp_path: Path, **env: str):
+    """Launch ``python app.py`` on a free port with its own seeds/ and index/ copies."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    seeds = tmp_path / "seeds"
+    if not seeds.exists():
+        shutil.copytree(SEEDS, seeds)
+    port = free_port()
+    environment = {
+        **os.environ, "NABAA_PORT": str(port), "NABAA_SEEDS_DIR": str(seeds),
+        "NABAA_INDEX_DIR": str(tmp_path / "index"), **env,
+    }
+    log = (tmp_path / "app.log").open("w")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=environment,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/gradio_api/info", timeout=2)
+            break
+        except urllib.error.HTTPError:
+            break  # the server answers (e.g. 401 with a login)
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError((tmp_path / "app.log").read_text())
+            time.sleep(0.5)
+    return proc, url, seeds
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """The real web app, served by ``python app.py``; yields (url, seeds folder)."""
+    tmp = tmp_path_factory.mktemp("app")
+    proc, url, seeds = start_app(tmp)
+    yield url, seeds
+    proc.terminate()
+    proc.wait(timeout=30)

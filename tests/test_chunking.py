@@ -77,3 +77,25 @@ def test_non_utf8_and_binary_files_are_reported_and_skipped(tmp_path):
 
 def test_bom_and_crlf_are_normalized():
     assert decode_article("\ufeffأ\r\nب".encode(), "x") == "أ\nب"
+
+
+def test_save_article_validates_and_never_overwrites(tmp_path):
+    import pytest
+
+    from rag.articles import save_article
+    from rag.errors import NabaaError
+
+    text = "عنوان\nنص المقال.".encode()
+    assert save_article(tmp_path, "../../etc/news.txt", text, 1000) == "news.txt"
+    assert save_article(tmp_path, "news.txt", text, 1000) == "news.txt"  # same content
+    assert save_article(tmp_path, "news.txt", "آخر".encode(), 1000) == "news-2.txt"
+    assert (tmp_path / "news.txt").read_bytes() == text
+    with pytest.raises(NabaaError, match=r"only \.txt"):
+        save_article(tmp_path, "x.pdf", text, 1000)
+    with pytest.raises(NabaaError, match="limit"):
+        save_article(tmp_path, "big.txt", b"a" * 2000, 1000)
+    with pytest.raises(NabaaError, match="not UTF-8"):
+        save_article(tmp_path, "latin.txt", "café".encode("latin-1"), 1000)
+    with pytest.raises(NabaaError, match="binary"):
+        save_article(tmp_path, "bin.txt", b"\x00\x01\x02", 1000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["news-2.txt", "news.txt"]

@@ -1,0 +1,412 @@
+"""Browser interface: a thin Gradio shell over ``rag.pipeline.Pipeline``.
+
+It renders what the pipeline returns (answers, citations, articles, progress) and
+holds no question-answering logic of its own. Every message is laid out in its own
+direction (``dir="auto"``), so Arabic reads right-to-left and English left-to-right.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr
+
+from rag.config import Settings
+from rag.errors import NabaaError
+from rag.pipeline import Answer, Citation, Pipeline
+from rag.prompts import Turn
+
+log = logging.getLogger("nabaa.web")
+
+EXAMPLES = [
+    "Who is the president of Kazakhstan?",
+    "How many countries does Lukashenko say are at war with Russia?",
+    "ما هو موقف لوكاشينكو من استخدام الأسلحة النووية؟",
+    "من وقع اتفاقية نشر الأسلحة النووية الروسية في بيلاروسيا؟",
+]
+
+# Clicking a [n] marker opens its passage in the sources panel (and the group it is in).
+HEAD = """<script>
+document.addEventListener('click', (event) => {
+  const link = event.target.closest && event.target.closest('a.cite');
+  if (!link) return;
+  event.preventDefault();
+  const source = document.getElementById(link.getAttribute('href').slice(1));
+  if (!source) return;
+  for (let el = source; el; el = el.parentElement) { if (el.tagName === 'DETAILS') el.open = true; }
+  document.querySelectorAll('details.source.active').forEach((d) => d.classList.remove('active'));
+  source.classList.add('active');
+  source.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+});
+</script>"""
+
+CSS = """
+a.cite { text-decoration: none; font-weight: 600; padding: 0 2px; border-radius: 4px;
+         background: var(--color-accent-soft); cursor: pointer; unicode-bidi: isolate; }
+details.source { border: 1px solid var(--border-color-primary); border-radius: 8px;
+                 padding: 6px 10px; margin-bottom: 8px; }
+details.source.active { border-color: var(--color-accent); }
+details.source summary { cursor: pointer; font-weight: 600; }
+details.source .passage { line-height: 1.9; margin-top: 6px; }
+details.source mark { background: #fde68a; color: inherit; padding: 1px 2px; }
+.score { font-weight: 400; opacity: .7; font-size: .9em; }
+.older > summary { opacity: .8; }
+.notice { opacity: .8; font-size: .9em; }
+#question textarea { unicode-bidi: plaintext; text-align: start; }
+"""
+
+
+@dataclass
+class Conversation:
+    """One browser session's conversation: the turns and the answers with their sources."""
+
+    turns: list[Turn] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+
+
+def _directed(inner: str) -> str:
+    # Blank lines keep Markdown parsing inside the div.
+    return f'<div dir="auto">\n\n{inner}\n\n</div>'
+
+
+def _cited_sentence(c: Citation) -> str:
+    return c.text[c.sentence_start - c.start : c.sentence_end - c.start]
+
+
+def render_answer(answer: Answer, turn: int) -> str:
+    """The answer as HTML with each ``[n]`` a link to its passage (the sentence on hover)."""
+    by_n = {c.n: c for c in answer.citations}
+
+    def link(match: re.Match[str]) -> str:
+        c = by_n.get(int(match.group(1)))
+        if c is None:
+            return match.group(0)
+        tip = html.escape(f"{c.title} — {_cited_sentence(c)}", quote=True)
+        return f'<a href="#src-{turn}-{c.n}" class="cite" title="{tip}">[{c.n}]</a>'
+
+    body = re.sub(r"\[(\d+)\]", link, html.escape(answer.answer, quote=False))
+    notices = "".join(f'<p class="notice">{html.escape(n)}</p>' for n in answer.notices)
+    return _directed(body + notices)
+
+
+def _render_source(c: Citation, turn: int) -> str:
+    before = c.text[: c.sentence_start - c.start]
+    after = c.text[c.sentence_end - c.start :]
+    passage = (
+        f"{html.escape(before)}<mark>{html.escape(_cited_sentence(c))}</mark>{html.escape(after)}"
+    )
+    return (
+        f'<details class="source" id="src-{turn}-{c.n}" dir="auto">'
+        f"<summary>[{c.n}] {html.escape(c.title)} "
+        f'<span class="score">score {c.score:.2f} · {html.escape(c.passage_id)}</span></summary>'
+        f'<div class="passage" dir="auto">{passage.replace(chr(10), "<br>")}</div></details>'
+    )
+
+
+def render_sources(conversation: Conversation) -> str:
+    """Sources of the last answer, then those of earlier answers folded away."""
+    if not conversation.answers:
+        return "<p>Sources of each answer appear here. Click a [n] marker to open one.</p>"
+    parts = []
+    for turn in range(len(conversation.answers) - 1, -1, -1):
+        answer = conversation.answers[turn]
+        items = "".join(_render_source(c, turn) for c in answer.citations) or (
+            "<p>No sources: the articles do not answer this question.</p>"
+        )
+        if turn == len(conversation.answers) - 1:
+            parts.append(f"<h4>Sources of the last answer</h4>{items}")
+        else:
+            question = html.escape(answer.question[:80])
+            parts.append(
+                f'<details class="older"><summary dir="auto">Earlier: {question}</summary>'
+                f"{items}</details>"
+            )
+    return "".join(parts)
+
+
+def render_timings(answer: Answer) -> str:
+    """One line of timings and models for the last answer."""
+    t = answer.timings
+    return (
+        f"Retrieval {t['retrieve_s']:.2f} s · first token {t['first_token_s']:.2f} s · "
+        f"total {t['total_s']:.2f} s · {answer.model['llm']}"
+    )
+
+
+class WebApp:
+    """The Gradio app around one shared Pipeline, warmed up in the background."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pipeline = Pipeline(settings)
+        self.status = "Starting…"
+        self.error: str | None = None
+        self.ready = threading.Event()
+        threading.Thread(target=self._warm_up, daemon=True, name="warm-up").start()
+
+    def _warm_up(self) -> None:
+        try:
+            self.pipeline.warm_up(on_status=self._set_status)
+        except NabaaError as exc:
+            self.error = str(exc)
+            self._set_status(f"Error: {exc}")
+        except Exception as exc:
+            log.exception("warm-up failed")
+            self.error = f"{type(exc).__name__}: {exc}"
+            self._set_status(f"Error: {self.error}")
+        finally:
+            self.ready.set()
+
+    def _set_status(self, message: str) -> None:
+        self.status = message
+
+    def _wait_ready(self) -> None:
+        self.ready.wait()
+        if self.error:
+            raise NabaaError(self.error)
+
+    # Chat ------------------------------------------------------------------
+
+    def respond(
+        self,
+        message: str,
+        chat: list[dict],
+        conversation: Conversation,
+        top_k: int,
+        temperature: float,
+        max_tokens: int,
+    ) -> Iterator[tuple]:
+        """Stream the answer into the chat; finish with linked citations and sources."""
+        if not message or not message.strip():
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        chat = [*chat, {"role": "user", "content": _directed(html.escape(message))}]
+        chat.append({"role": "assistant", "content": _directed("…")})
+        yield chat, "", gr.skip(), gr.skip(), conversation
+        try:
+            self._wait_ready()
+            raw = ""
+            events = self.pipeline.ask_stream(
+                message,
+                conversation.turns,
+                top_k=int(top_k),
+                temperature=float(temperature),
+                max_tokens=int(max_tokens),
+            )
+            for event in events:
+                if isinstance(event, Answer):
+                    answer = event
+                    break
+                raw += event
+                chat[-1] = {"role": "assistant", "content": _directed(html.escape(raw))}
+                yield chat, "", gr.skip(), gr.skip(), conversation
+        except NabaaError as exc:
+            chat[-1] = {"role": "assistant", "content": _directed(f"⚠️ {html.escape(str(exc))}")}
+            yield chat, "", gr.skip(), gr.skip(), conversation
+            return
+        except Exception as exc:
+            log.exception("answering failed")
+            text = f"⚠️ Something went wrong: {type(exc).__name__}: {exc}"
+            chat[-1] = {"role": "assistant", "content": _directed(html.escape(text))}
+            yield chat, "", gr.skip(), gr.skip(), conversation
+            return
+        conversation.turns.append(Turn(answer.question, answer.answer))
+        conversation.answers.append(answer)
+        chat[-1] = {
+            "role": "assistant",
+            "content": render_answer(answer, len(conversation.answers) - 1),
+        }
+        yield chat, "", render_sources(conversation), render_timings(answer), conversation
+
+    def ask_api(self, question: str) -> dict:
+        """One question, no conversation: the ``ask --json`` object."""
+        self._wait_ready()
+        try:
+            return self.pipeline.ask(question).to_json()
+        except NabaaError as exc:
+            raise gr.Error(str(exc)) from None
+
+    # Articles --------------------------------------------------------------
+
+    def article_rows(self) -> list[list]:
+        """Rows of the articles table."""
+        if not self.ready.is_set() or self.error:
+            return []
+        return [
+            [a["doc_id"], a["title"], a["passages"], a["indexed_at"].replace("T", " ")]
+            for a in self.pipeline.articles()
+        ]
+
+    def _reindex(self, progress: gr.Progress, prefix: str = "") -> tuple[list[list], str]:
+        def on_progress(done: int, total: int) -> None:
+            progress((done, total), desc="Embedding passages", unit="passages")
+
+        report = self.pipeline.update_index(on_progress)
+        summary = prefix + html.escape(report.summary()).replace("\n", "<br>")
+        return self.article_rows(), summary
+
+    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:
+        """Validate uploaded .txt files, save them into seeds/ and index them."""
+        self._wait_ready()
+        lines = []
+        for path in files or []:
+            name = Path(path).name
+            try:
+                saved = self.pipeline.add_article(name, Path(path).read_bytes())
+                lines.append(f"✅ {html.escape(name)} saved as seeds/{html.escape(saved)}")
+            except NabaaError as exc:
+                lines.append(f"❌ Rejected: {html.escape(str(exc))}")
+        rows, summary = self._reindex(progress, "<br>".join(lines) + "<br>")
+        return rows, summary, None
+
+    def rescan(self, progress: gr.Progress = gr.Progress()) -> tuple[list[list], str]:
+        """Re-read seeds/ and update the index incrementally."""
+        self._wait_ready()
+        try:
+            return self._reindex(progress)
+        except NabaaError as exc:
+            return self.article_rows(), f"❌ {html.escape(str(exc))}"
+
+    def tick(self) -> tuple:
+        """Poll the warm-up status; stop polling once ready."""
+        done = self.ready.is_set()
+        status = self.status if not done or self.error else "Ready"
+        models = (
+            f"LLM: `{self.pipeline.model_names['llm']}` · embedder: "
+            f"`{self.pipeline.model_names['embedder']}`"
+            if done and not self.error
+            else ""
+        )
+        rows = self.article_rows() if done else gr.skip()
+        return f"**Status:** {html.escape(status)}", models, rows, gr.Timer(active=not done)
+
+    # Layout ----------------------------------------------------------------
+
+    def build(self) -> gr.Blocks:
+        """The Blocks app."""
+        s = self.settings
+        with gr.Blocks(title="Nabaa — نبأ") as demo:
+            gr.Markdown(
+                "## Nabaa · نبأ\nAsk about the articles in English or Arabic. Every answer "
+                "cites its passages: click a **[n]** to read the sentence it rests on."
+            )
+            status = gr.Markdown("**Status:** Starting…", elem_id="status")
+            conversation = gr.State(Conversation())
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        height=520, buttons=["copy"], elem_id="chat", label="Conversation"
+                    )
+                    with gr.Row():
+                        box = gr.Textbox(
+                            placeholder="Ask a question… / اطرح سؤالاً…",
+                            show_label=False,
+                            scale=5,
+                            elem_id="question",
+                        )
+                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="send")
+                    with gr.Row():
+                        gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                        new = gr.Button("New conversation", elem_id="new-chat", scale=0)
+                    timings = gr.Markdown("", elem_id="timings")
+                with gr.Column(scale=2):
+                    with gr.Tab("Sources"):
+                        sources = gr.HTML(render_sources(Conversation()), elem_id="sources")
+                    with gr.Tab("Articles"):
+                        articles = gr.Dataframe(
+                            headers=["Article", "Title", "Passages", "Indexed"],
+                            interactive=False,
+                            wrap=True,
+                            elem_id="articles",
+                        )
+                        upload = gr.File(
+                            file_count="multiple",
+                            file_types=[".txt"],
+                            type="filepath",
+                            label=f"Add .txt articles (UTF-8, up to {s.max_upload_bytes:,} bytes)",
+                            elem_id="upload",
+                        )
+                        rescan = gr.Button("Rescan seeds/ and update the index", elem_id="rescan")
+                        index_status = gr.HTML("", elem_id="index-status")
+                    with gr.Tab("Settings"):
+                        top_k = gr.Slider(1, 8, value=s.top_k, step=1, label="Passages (top-k)")
+                        temperature = gr.Slider(
+                            0, 1, value=s.temperature, step=0.05, label="Temperature"
+                        )
+                        max_tokens = gr.Slider(
+                            64,
+                            1024,
+                            value=s.max_answer_tokens,
+                            step=32,
+                            label="Maximum answer length (tokens)",
+                        )
+                        models = gr.Markdown("")
+
+            chat_inputs = [box, chatbot, conversation, top_k, temperature, max_tokens]
+            chat_outputs = [chatbot, box, sources, timings, conversation]
+            for trigger in (box.submit, send.click):
+                trigger(
+                    self.respond,
+                    chat_inputs,
+                    chat_outputs,
+                    concurrency_id="llm",
+                    concurrency_limit=1,
+                    api_name="chat" if trigger == box.submit else False,
+                )
+            new.click(
+                lambda: ([], "", render_sources(Conversation()), "", Conversation()),
+                None,
+                chat_outputs,
+                queue=False,
+                api_name=False,
+            )
+            upload.upload(
+                self.upload,
+                upload,
+                [articles, index_status, upload],
+                concurrency_id="llm",
+                api_name="upload",
+            )
+            rescan.click(
+                self.rescan, None, [articles, index_status], concurrency_id="llm", api_name="rescan"
+            )
+            timer = gr.Timer(1.0)
+            timer.tick(
+                self.tick,
+                None,
+                [status, models, articles, timer],
+                concurrency_limit=None,
+                show_progress="hidden",
+                api_name=False,
+            )
+            gr.api(self.ask_api, api_name="ask", concurrency_id="llm")
+        return demo
+
+    def launch(self, **kwargs: object) -> gr.Blocks:
+        """Serve the app; only Gradio's own upload and cache files are ever served."""
+        s = self.settings
+        demo = self.build()
+        demo.queue(default_concurrency_limit=1)
+        auth = (s.auth_user, s.auth_password) if s.auth_user and s.auth_password else None
+        demo.launch(
+            server_name=s.host,
+            server_port=s.port,
+            auth=auth,
+            max_file_size=s.max_upload_bytes,
+            head=HEAD,
+            css=CSS,
+            footer_links=[],
+            enable_monitoring=False,
+            blocked_paths=[str(s.seeds_dir), str(s.index_dir), str(s.models_dir)],
+            **kwargs,
+        )
+        return demo

@@ -1,0 +1,79 @@
+"""The web app through its HTTP API (gradio_client), against a launched ``python app.py``."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from gradio_client import Client
+
+from rag.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.models
+
+
+def _text(message: dict) -> str:
+    content = message["content"]
+    return content if isinstance(content, str) else "".join(
+        part.get("text", "") for part in content if part.get("type") == "text"
+    )
+
+
+def test_ask_endpoint_returns_the_json_contract(app_server):
+    url, _ = app_server
+    result = Client(url, verbose=False).predict("من هو رئيس كازاخستان؟", api_name="/ask")
+    assert result["language"] == "ar" and not result["refused"]
+    assert "توكاييف" in result["answer"]
+    assert result["citations"][0]["doc_id"] == "000_7cec5dfa3ac44c0f"
+
+
+def test_two_clients_asking_at_once_both_get_answers(app_server):
+    url, _ = app_server
+    questions = ["How many countries does Lukashenko say are at war with Russia?",
+                 "في أي عام أنقذ بوتين نظام لوكاشينكو من الاحتجاجات؟"]
+
+    def chat(question: str) -> list[dict]:
+        client = Client(url, verbose=False)
+        chat_history, *_ = client.predict(question, [], 3, 0.0, 256, api_name="/chat")
+        return chat_history
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(chat, questions)
+    assert "50" in _text(first[-1])
+    assert "2020" in _text(second[-1])
+    assert 'class="cite"' in _text(first[-1]) and 'class="cite"' in _text(second[-1])
+
+
+def test_empty_question_does_nothing(app_server):
+    url, _ = app_server
+    chat_history, box, *_ = Client(url, verbose=False).predict("   ", [], 3, 0.0, 256,
+                                                              api_name="/chat")
+    # gr.skip(): the chat is left as it was, no message added, nothing sent to the LLM.
+    assert chat_history == {"__type__": "update"}
+
+
+def test_nothing_outside_the_app_is_served(app_server):
+    url, seeds = app_server
+    targets = ["/etc/passwd", str(PROJECT_ROOT / "app.py"), str(next(seeds.iterdir())),
+               str(PROJECT_ROOT / "rag" / "config.py"), "../../etc/passwd"]
+    for target in targets:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"{url}/gradio_api/file={target}", timeout=10)
+        assert err.value.code in (403, 404), target
+
+
+def test_login_is_required_when_configured(tmp_path):
+    from tests.conftest import start_app
+
+    proc, url, _ = start_app(tmp_path, NABAA_AUTH_USER="analyst", NABAA_AUTH_PASSWORD="s3cret")
+    try:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"{url}/config", timeout=10)
+        assert err.value.code == 401
+        client = Client(url, auth=("analyst", "s3cret"), verbose=False)
+        assert "/ask" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
