@@ -78,6 +78,17 @@ def _directed(inner: str) -> str:
     return f'<div dir="auto">\n\n{inner}\n\n</div>'
 
 
+_ARABIC_RUN = re.compile(r"[\u0600-\u06FF]+(?:[\s،]+[\u0600-\u06FF]+)*")
+_LATIN_RUN = re.compile(r"(?<![&\w])[A-Za-z][A-Za-z0-9'\-]*(?:\s+[A-Za-z0-9][A-Za-z0-9'\-]*)*")
+
+
+def _isolate_runs(escaped: str, language: str) -> str:
+    """Wrap runs of the other script in their own direction, so mixed text stays in order."""
+    if language == "ar":
+        return _LATIN_RUN.sub(lambda m: f'<span dir="ltr">{m.group(0)}</span>', escaped)
+    return _ARABIC_RUN.sub(lambda m: f'<span dir="rtl">{m.group(0)}</span>', escaped)
+
+
 def _cited_sentence(c: Citation) -> str:
     return c.text[c.sentence_start - c.start : c.sentence_end - c.start]
 
@@ -93,7 +104,8 @@ def render_answer(answer: Answer, turn: int) -> str:
         tip = html.escape(f"{c.title} — {_cited_sentence(c)}", quote=True)
         return f'<a href="#src-{turn}-{c.n}" class="cite" title="{tip}">[{c.n}]</a>'
 
-    body = re.sub(r"\[(\d+)\]", link, html.escape(answer.answer, quote=False))
+    body = _isolate_runs(html.escape(answer.answer, quote=False), answer.language)
+    body = re.sub(r"\[(\d+)\]", link, body)
     notices = "".join(f'<p class="notice">{html.escape(n)}</p>' for n in answer.notices)
     return _directed(body + notices)
 

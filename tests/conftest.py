@@ -87,12 +87,20 @@ def start_app(tmp_path: Path, **env: str):
         shutil.copytree(SEEDS, seeds)
     port = free_port()
     environment = {
-        **os.environ, "NABAA_PORT": str(port), "NABAA_SEEDS_DIR": str(seeds),
-        "NABAA_INDEX_DIR": str(tmp_path / "index"), **env,
+        **os.environ,
+        "NABAA_PORT": str(port),
+        "NABAA_SEEDS_DIR": str(seeds),
+        "NABAA_INDEX_DIR": str(tmp_path / "index"),
+        **env,
     }
     log = (tmp_path / "app.log").open("w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=environment,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -103,7 +111,7 @@ def start_app(tmp_path: Path, **env: str):
             break  # the server answers (e.g. 401 with a login)
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError((tmp_path / "app.log").read_text())
+                raise RuntimeError((tmp_path / "app.log").read_text()) from None
             time.sleep(0.5)
     return proc, url, seeds
 

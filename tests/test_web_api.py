@@ -16,8 +16,10 @@ pytestmark = pytest.mark.models
 
 def _text(message: dict) -> str:
     content = message["content"]
-    return content if isinstance(content, str) else "".join(
-        part.get("text", "") for part in content if part.get("type") == "text"
+    return (
+        content
+        if isinstance(content, str)
+        else "".join(part.get("text", "") for part in content if part.get("type") == "text")
     )
 
 
@@ -31,8 +33,10 @@ def test_ask_endpoint_returns_the_json_contract(app_server):
 
 def test_two_clients_asking_at_once_both_get_answers(app_server):
     url, _ = app_server
-    questions = ["How many countries does Lukashenko say are at war with Russia?",
-                 "في أي عام أنقذ بوتين نظام لوكاشينكو من الاحتجاجات؟"]
+    questions = [
+        "How many countries does Lukashenko say are at war with Russia?",
+        "في أي عام أنقذ بوتين نظام لوكاشينكو من الاحتجاجات؟",
+    ]
 
     def chat(question: str) -> list[dict]:
         client = Client(url, verbose=False)
@@ -48,16 +52,20 @@ def test_two_clients_asking_at_once_both_get_answers(app_server):
 
 def test_empty_question_does_nothing(app_server):
     url, _ = app_server
-    chat_history, box, *_ = Client(url, verbose=False).predict("   ", [], 3, 0.0, 256,
-                                                              api_name="/chat")
+    chat_history, *_ = Client(url, verbose=False).predict("   ", [], 3, 0.0, 256, api_name="/chat")
     # gr.skip(): the chat is left as it was, no message added, nothing sent to the LLM.
     assert chat_history == {"__type__": "update"}
 
 
 def test_nothing_outside_the_app_is_served(app_server):
     url, seeds = app_server
-    targets = ["/etc/passwd", str(PROJECT_ROOT / "app.py"), str(next(seeds.iterdir())),
-               str(PROJECT_ROOT / "rag" / "config.py"), "../../etc/passwd"]
+    targets = [
+        "/etc/passwd",
+        str(PROJECT_ROOT / "app.py"),
+        str(next(seeds.iterdir())),
+        str(PROJECT_ROOT / "rag" / "config.py"),
+        "../../etc/passwd",
+    ]
     for target in targets:
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"{url}/gradio_api/file={target}", timeout=10)
