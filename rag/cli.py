@@ -100,13 +100,18 @@ def _print_sources(answer: Answer) -> None:
 def _stream_answer(pipeline: Pipeline, question: str, history: list[Turn]) -> Answer:
     """Print the answer as it is generated; return the finished Answer."""
     answer: Answer | None = None
+    streamed = ""
     for event in pipeline.ask_stream(question, history):
         if isinstance(event, Answer):
             answer = event
         else:
+            streamed += event
             out.print(event, end="", markup=False)
     out.print()
     assert answer is not None
+    if answer.answer != streamed.strip():
+        # Citations were checked after the stream: show the answer as it was filed.
+        out.print(f"[dim]With citations:[/dim] {escape(answer.answer)}")
     return answer
 
 
@@ -118,6 +123,39 @@ def index(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
         with _progress("Embedding passages") as progress:
             report = pipeline.update_index(progress)
         out.print(report.summary())
+
+
+@app.command()
+def add(
+    files: Annotated[list[Path], typer.Argument(help=".txt articles to add.")],
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Check articles (UTF-8 text, size limit), copy them into the seeds folder, index them."""
+    with _user_errors():
+        pipeline = Pipeline(_settings(seeds, index))
+        for path in files:
+            try:
+                saved = pipeline.add_article(path.name, path.read_bytes())
+                out.print(f"Added {escape(str(path))} as {escape(saved)}")
+            except (NabaaError, OSError) as exc:
+                err.print(f"[red]Rejected:[/red] {escape(str(exc))}")
+        with _progress("Embedding passages") as progress:
+            report = pipeline.update_index(progress)
+        out.print(report.summary())
+
+
+@app.command()
+def articles(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
+    """List the indexed articles: id, passages, when indexed, title."""
+    with _user_errors():
+        pipeline = Pipeline(_settings(seeds, index))
+        _ensure_index(pipeline)
+        for a in pipeline.articles():
+            out.print(
+                f"{escape(str(a['doc_id']))}  {a['passages']:>3} passages  "
+                f"{a['indexed_at']}  {escape(str(a['title']))}"
+            )
 
 
 @app.command()
@@ -242,6 +280,59 @@ def calibrate(
         threshold = result.best_threshold()
         out.print(result.summary(threshold))
         out.print(f"Suggested NABAA_MIN_SCORE={threshold} (now {settings.min_score}).")
+
+
+@app.command("eval")
+def evaluate_command(
+    dataset: Annotated[Path, typer.Option(help="SQuAD JSON or seeds_qa.json-format file.")],
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Retrieval metrics only.")] = False,
+    limit: Annotated[int | None, typer.Option(help="Evaluate a random sample of N.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Measure retrieval (recall@k, MRR), answers (contains, F1, language, refusals,
+    citations) and latency on a data set."""
+    import random
+
+    from rag.evaluation import evaluate, evaluation_pipeline, markdown, summarize
+
+    with _user_errors():
+        settings = _settings(seeds, index)
+        pipeline, questions = evaluation_pipeline(settings, dataset)
+        if limit:
+            questions = random.Random(seed).sample(questions, min(limit, len(questions)))
+        if no_llm:
+            _ensure_index(pipeline)
+        else:
+            _warm_up(pipeline)
+        with _progress("Questions") as progress:
+            results = evaluate(pipeline, questions, not no_llm, progress)
+        used = {
+            "dataset": str(dataset),
+            "limit": limit,
+            "seed": seed,
+            "llm": not no_llm,
+            **{
+                k: getattr(settings, k)
+                for k in (
+                    "top_k",
+                    "min_score",
+                    "chunk_max_chars",
+                    "chunk_overlap_sentences",
+                    "temperature",
+                    "max_answer_tokens",
+                )
+            },
+            "model": pipeline.model_names,
+        }
+        summary = summarize(results, used)
+        out.print(markdown(summary), markup=False)
+        if report:
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(json.dumps(summary, ensure_ascii=False, indent=2))
+            err.print(f"Report written to {escape(str(report))}")
 
 
 @app.command()

@@ -6,26 +6,38 @@ temporary index, and the ``seeds_qa.json`` format, asked against the seeds index
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from rag.arabic import normalize, tokens
+from rag.chunking import Passage
 from rag.config import Settings
-from rag.pipeline import Pipeline
+from rag.language import answer_language, detect_language
+from rag.pipeline import Answer, Citation, Pipeline
 
 
 @dataclass(frozen=True)
 class Question:
-    """One evaluation question; ``doc_id`` is None for an unanswerable one."""
+    """One evaluation question; ``doc_id`` is None for an unanswerable one.
+
+    ``evidence``: strings the supporting passage holds (when the answers are in another
+    language than the article); ``answers_all``: every answer must appear.
+    """
 
     qid: str
     question: str
     answers: tuple[str, ...]
     doc_id: str | None
     lang: str = "ar"
+    evidence: tuple[str, ...] = ()
+    answers_all: bool = False
 
 
 def load_squad(path: Path, seeds_dir: Path) -> list[Question]:
@@ -120,3 +132,152 @@ def calibrate(settings: Settings, squad_path: Path, seeds_qa_path: Path) -> Cali
         answerable=np.concatenate([in_domain, seeds_scores[answerable]]),
         unanswerable=np.concatenate([off_topic, seeds_scores[~answerable]]),
     )
+
+
+# Metrics -------------------------------------------------------------------
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD-style token F1 on normalized tokens."""
+    pred, ref = tokens(prediction), tokens(gold)
+    common = Counter(pred) & Counter(ref)
+    overlap = sum(common.values())
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / len(pred), overlap / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def contains_answer(text: str, answers: tuple[str, ...], require_all: bool = False) -> bool:
+    """Whether ``text`` holds a gold answer (all of them if ``require_all``), normalized."""
+    haystack = normalize(text)
+    found = [normalize(a) in haystack for a in answers]
+    return bool(found) and (all(found) if require_all else any(found))
+
+
+def is_hit(passage: Passage, q: Question) -> bool:
+    """A passage of the gold article that holds the evidence (or the article, if none given)."""
+    if q.doc_id is None or passage.doc_id != q.doc_id:
+        return False
+    return not q.evidence or contains_answer(passage.text, q.evidence)
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50 and p95, rounded."""
+    if not values:
+        return {"p50": 0.0, "p95": 0.0}
+    return {p: round(float(np.percentile(values, int(p[1:]))), 3) for p in ("p50", "p95")}
+
+
+@dataclass
+class Result:
+    """What happened to one question."""
+
+    q: Question
+    hit_rank: int | None
+    answer: Answer | None = None
+
+
+def _mean(values: list[float]) -> float:
+    return round(float(np.mean(values)), 4) if values else 0.0
+
+
+def summarize(results: list[Result], settings: dict) -> dict:
+    """The report: retrieval, answer and latency metrics (keys as documented)."""
+    answerable = [r for r in results if r.q.doc_id is not None]
+    ranks = [r.hit_rank for r in answerable]
+    report: dict = {
+        "n_questions": len(results),
+        "retrieval": {
+            **{
+                f"recall_at_{k}": _mean([rank is not None and rank <= k for rank in ranks])
+                for k in (1, 5, 10)
+            },
+            "mrr": _mean([1 / rank if rank else 0.0 for rank in ranks]),
+        },
+        "settings": settings,
+    }
+    answered = [r for r in results if r.answer is not None]
+    if not answered:
+        return report
+    gold = [r for r in answered if r.q.doc_id is not None]
+    not_gold = [r for r in answered if r.q.doc_id is None]
+    replied = [r for r in gold if not r.answer.refused]
+    report["answers"] = {
+        "contains": _mean(
+            [contains_answer(r.answer.answer, r.q.answers, r.q.answers_all) for r in gold]
+        ),
+        "f1": _mean(
+            [max((token_f1(r.answer.answer, a) for a in r.q.answers), default=0.0) for r in gold]
+        ),
+        "language_accuracy": _mean(
+            [
+                detect_language(r.answer.answer) == answer_language(r.answer.language)
+                for r in answered
+            ]
+        ),
+        "refusal_accuracy": _mean([r.answer.refused for r in not_gold]) if not_gold else None,
+        "false_refusal_rate": _mean([r.answer.refused for r in gold]),
+        "citation_accuracy": _mean(
+            [any(is_hit(_cited_passage(c), r.q) for c in r.answer.citations) for r in replied]
+        ),
+    }
+    report["latency"] = {
+        key: percentiles([r.answer.timings[key] for r in answered if not r.answer.refused])
+        for key in ("retrieve_s", "first_token_s", "total_s")
+    }
+    return report
+
+
+def _cited_passage(c: Citation) -> Passage:
+    return Passage(c.doc_id, c.passage_id, c.title, c.text, c.start, c.end, ())
+
+
+def markdown(report: dict) -> str:
+    """The report as markdown tables."""
+    lines = [f"**{report['n_questions']} questions**", "", "| retrieval | value |", "|---|---|"]
+    lines += [f"| {k} | {v:.3f} |" for k, v in report["retrieval"].items()]
+    if "answers" in report:
+        lines += ["", "| answers | value |", "|---|---|"]
+        lines += [
+            f"| {k} | {'n/a' if v is None else f'{v:.3f}'} |" for k, v in report["answers"].items()
+        ]
+        lines += ["", "| latency (s) | p50 | p95 |", "|---|---|---|"]
+        lines += [f"| {k} | {v['p50']} | {v['p95']} |" for k, v in report["latency"].items()]
+    return "\n".join(lines)
+
+
+def evaluation_pipeline(settings: Settings, dataset: Path) -> tuple[Pipeline, list[Question]]:
+    """A pipeline over the data set's corpus and its questions.
+
+    SQuAD contexts become articles of an index cached under the cache folder, keyed by
+    the data set's content, so a second run does not re-embed them.
+    """
+    data = json.loads(dataset.read_text(encoding="utf-8"))
+    if "questions" in data:
+        return Pipeline(settings), load_seeds_qa(dataset)
+    key = hashlib.sha256(dataset.read_bytes()).hexdigest()[:12]
+    root = settings.cache_dir / "eval" / key
+    questions = load_squad(dataset, root / "seeds")
+    squad_settings = settings.model_copy(
+        update={"seeds_dir": root / "seeds", "index_dir": root / "index"}
+    )
+    return Pipeline(squad_settings), questions
+
+
+def evaluate(
+    pipeline: Pipeline,
+    questions: list[Question],
+    use_llm: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[Result]:
+    """Retrieve (top 10) and, with ``use_llm``, answer every question."""
+    results = []
+    for i, q in enumerate(questions, start=1):
+        hits = pipeline.retrieve(q.question, 10).hits
+        rank = next((h.rank for h in hits if is_hit(h.passage, q)), None)
+        answer = pipeline.ask(q.question) if use_llm else None
+        results.append(Result(q, rank, answer))
+        if on_progress:
+            on_progress(i, len(questions))
+    return results

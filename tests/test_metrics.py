@@ -1,0 +1,58 @@
+from rag.arabic import normalize, tokens
+from rag.chunking import Passage
+from rag.evaluation import (
+    Question,
+    Result,
+    contains_answer,
+    is_hit,
+    percentiles,
+    summarize,
+    token_f1,
+)
+
+
+def test_normalize_arabic_variants():
+    assert normalize("أَحْمَد") == normalize("احمد") == "احمد"
+    assert normalize("إسلام") == "اسلام" and normalize("آمال") == "امال"
+    assert normalize("مدرسة") == "مدرسه"
+    assert normalize("مستشفى") == "مستشفي"
+    assert normalize("جـــميل") == "جميل"
+    assert normalize("عام ٢٠٢٠") == "عام 2020"
+    assert normalize("Tokayev") == "tokayev"
+    assert tokens("قال: «السلامُ» عليكم!") == ["قال", "السلام", "عليكم"]
+
+
+def test_token_f1_and_contains():
+    assert token_f1("قاسم جومارت توكاييف", "توكاييف") == 0.5
+    assert token_f1("the answer", "something else") == 0.0
+    assert token_f1("عام ٢٠٢٠", "عام 2020") == 1.0
+    assert contains_answer("The president is Tokayev [1].", ("tokayev",))
+    assert contains_answer("بولندا وليتوانيا", ("بولندا", "ليتوانيا"), require_all=True)
+    assert not contains_answer("بولندا فقط", ("بولندا", "ليتوانيا"), require_all=True)
+
+
+def test_hit_needs_the_gold_article_and_its_evidence():
+    passage = Passage("doc", "doc#0", "t", "حدودنا الغربية مع بولندا", 0, 24, ((0, 24),))
+    assert is_hit(passage, Question("q", "?", ("Poland",), "doc", "en", ("بولندا",)))
+    assert not is_hit(passage, Question("q", "?", ("Poland",), "doc", "en", ("ليتوانيا",)))
+    assert is_hit(passage, Question("q", "?", ("x",), "doc"))
+    assert not is_hit(passage, Question("q", "?", ("x",), "other"))
+    assert not is_hit(passage, Question("q", "?", (), None))
+
+
+def test_retrieval_metrics_from_known_ranks():
+    results = [
+        Result(Question(str(i), "?", ("a",), "d"), rank) for i, rank in enumerate([1, 2, 6, None])
+    ]
+    report = summarize(results, {})
+    assert report["retrieval"] == {
+        "recall_at_1": 0.25,
+        "recall_at_5": 0.5,
+        "recall_at_10": 0.75,
+        "mrr": round((1 + 0.5 + 1 / 6) / 4, 4),
+    }
+    assert "answers" not in report
+
+
+def test_percentiles():
+    assert percentiles([1.0, 2.0, 3.0, 4.0, 5.0]) == {"p50": 3.0, "p95": 4.8}
