@@ -15,8 +15,12 @@ class LLM:
     def __init__(
         self, path: Path, n_ctx: int, n_threads: int, n_gpu_layers: int, seed: int
     ) -> None:
-        from llama_cpp import Llama
-
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ModelError(
+                f"llama-cpp-python is not installed ({exc}). Run scripts/setup.sh (or make run)."
+            ) from exc
         try:
             self.llama = Llama(
                 model_path=str(path),
