@@ -103,8 +103,12 @@ class UpdateReport:
 
     def summary(self) -> str:
         """One line per kind of change."""
+        def listed(ids: list[str], most: int = 12) -> str:
+            more = f" and {len(ids) - most} more" if len(ids) > most else ""
+            return ", ".join(ids[:most]) + more
+
         lines = [
-            f"{label}: {', '.join(ids)}"
+            f"{label}: {listed(ids)}"
             for label, ids in (
                 ("Added", self.added),
                 ("Modified", self.modified),
