@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -25,6 +26,7 @@ from rag.articles import Article, load_articles
 from rag.chunking import Passage, chunk_article
 from rag.embeddings import Embedder
 from rag.errors import EmptyCorpusError, IndexCorruptError
+from rag.keyword import KeywordIndex
 
 FORMAT_VERSION = 1
 _CURRENT = "CURRENT"
@@ -67,19 +69,43 @@ class Index:
     faiss_index: faiss.Index
     path: Path
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[Passage, float]]:
-        """The ``k`` passages nearest to a normalized query vector, best first."""
+    def search(self, query: np.ndarray, k: int) -> list[tuple[Passage, float, float]]:
+        """The ``k`` passages nearest to a normalized query vector, best first.
+
+        Each comes with its cosine similarity twice: as its score and as its rank key.
+        """
         k = min(k, len(self.passages))
         if k <= 0:
             return []
         scores, ids = self.faiss_index.search(query.reshape(1, -1).astype(np.float32), k)
-        return [
-            (self.passages[i], float(s)) for s, i in zip(scores[0], ids[0], strict=False) if i >= 0
-        ]
+        found = zip(scores[0], ids[0], strict=True)
+        return [(self.passages[i], float(s), float(s)) for s, i in found if i >= 0]
 
     def vectors(self) -> np.ndarray:
         """All stored vectors, shape (n_passages, dim)."""
         return self.faiss_index.reconstruct_n(0, self.faiss_index.ntotal)
+
+    @cached_property
+    def keywords(self) -> KeywordIndex:
+        """BM25 over the passages, built on first use."""
+        return KeywordIndex([p.text for p in self.passages])
+
+    @cached_property
+    def _matrix(self) -> np.ndarray:
+        return self.vectors()
+
+    def hybrid_search(
+        self, query_vector: np.ndarray, query: str, k: int, keyword_weight: float
+    ) -> list[tuple[Passage, float, float]]:
+        """The ``k`` best passages by cosine + ``keyword_weight`` * scaled BM25.
+
+        Each comes with its cosine similarity (what the refusal threshold reads) and the
+        fused score it was ranked by.
+        """
+        cosine = self._matrix @ query_vector
+        fused = cosine + keyword_weight * self.keywords.scores(query)
+        best = np.argsort(-fused)[:k]
+        return [(self.passages[i], float(cosine[i]), float(fused[i])) for i in best]
 
 
 @dataclass
@@ -103,6 +129,7 @@ class UpdateReport:
 
     def summary(self) -> str:
         """One line per kind of change."""
+
         def listed(ids: list[str], most: int = 12) -> str:
             more = f" and {len(ids) - most} more" if len(ids) > most else ""
             return ", ".join(ids[:most]) + more

@@ -276,13 +276,21 @@ class Pipeline:
         queries = [question]
         if history:
             queries.append(f"{history[-1].question} {question}")
-        best: dict[str, tuple[Passage, float]] = {}
+        hybrid = self.settings.keyword_weight > 0 and language in self.settings.hybrid_languages
+        best: dict[str, tuple[Passage, float, float]] = {}
         for query in queries:
-            for passage, score in index.search(self.embedder.embed_query(query), k):
-                if passage.passage_id not in best or best[passage.passage_id][1] < score:
-                    best[passage.passage_id] = (passage, score)
-        ranked = sorted(best.values(), key=lambda ps: -ps[1])[:k]
-        hits = [Hit(rank=i, passage=p, score=s) for i, (p, s) in enumerate(ranked, start=1)]
+            vector = self.embedder.embed_query(query)
+            found = (
+                index.hybrid_search(vector, query, k, self.settings.keyword_weight)
+                if hybrid
+                else index.search(vector, k)
+            )
+            for passage, cosine, rank_key in found:
+                seen = best.get(passage.passage_id)
+                if seen is None or seen[2] < rank_key:
+                    best[passage.passage_id] = (passage, cosine, rank_key)
+        ranked = sorted(best.values(), key=lambda found: -found[2])[:k]
+        hits = [Hit(rank=i, passage=p, score=s) for i, (p, s, _) in enumerate(ranked, start=1)]
         return Retrieval(question=question, language=language, hits=hits, notices=notices)
 
     def ask_stream(
