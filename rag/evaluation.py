@@ -67,6 +67,8 @@ def load_seeds_qa(path: Path) -> list[Question]:
             tuple(q["answers"]),
             Path(q["doc"]).stem if q["answerable"] else None,
             q["lang"],
+            tuple(q.get("evidence", ())),
+            bool(q.get("answers_all")),
         )
         for q in items
     ]

@@ -39,6 +39,7 @@ class LLM:
         self.name = path.name
         self.n_ctx = n_ctx
         self._lock = threading.Lock()
+        self.cached_prefix_tokens = 0
 
     def count_tokens(self, text: str) -> int:
         """Number of tokens ``text`` takes in this model."""
@@ -47,8 +48,15 @@ class LLM:
     def stream_chat(
         self, messages: list[dict[str, str]], max_tokens: int, temperature: float
     ) -> Iterator[str]:
-        """Yield the reply to ``messages`` piece by piece."""
+        """Yield the reply to ``messages`` piece by piece.
+
+        Only the first ``cached_prefix_tokens`` tokens of llama.cpp's cache are reused:
+        reusing whatever the last prompt shared would change how the rest is batched,
+        and so, slightly, the numbers, making the same question answer differently
+        depending on the one before it.
+        """
         with self._lock:
+            self.llama.n_tokens = min(self.llama.n_tokens, self.cached_prefix_tokens)
             stream = self.llama.create_chat_completion(
                 messages=messages,
                 max_tokens=max_tokens,

@@ -22,7 +22,7 @@ from rag.generation import LLM
 from rag.index import Index, UpdateReport, load_index, update_index
 from rag.language import answer_language, detect_language
 from rag.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm
-from rag.prompts import REFUSAL_MARKER, REFUSALS, Turn, build_messages
+from rag.prompts import REFUSAL_MARKER, REFUSALS, Turn, build_messages, fixed_messages
 from rag.support import SentenceScorer, ground_citations
 
 LANGUAGE_LABELS = {
@@ -144,13 +144,16 @@ class Pipeline:
     def llm(self) -> LLM:
         """The LLM (assembled on first use if it is the default one)."""
         s = self.settings
-        return LLM(
+        llm = LLM(
             ensure_llm(s, self._model_progress),
             n_ctx=s.n_ctx,
             n_threads=s.n_threads,
             n_gpu_layers=s.resolved_gpu_layers,
             seed=s.seed,
         )
+        # A lower bound on the tokens of the fixed prompt prefix (the chat template adds some).
+        llm.cached_prefix_tokens = sum(llm.count_tokens(m["content"]) for m in fixed_messages())
+        return llm
 
     @property
     def model_names(self) -> dict[str, str]:

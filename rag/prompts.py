@@ -61,6 +61,15 @@ class Turn:
     answer: str
 
 
+def fixed_messages() -> list[dict[str, str]]:
+    """The messages every prompt starts with: the system prompt and the worked examples."""
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for example_question, example_answer in EXAMPLES:
+        messages.append({"role": "user", "content": example_question})
+        messages.append({"role": "assistant", "content": example_answer})
+    return messages
+
+
 def format_passages(passages: Sequence[Passage]) -> str:
     """Passages (given best first) numbered by rank, each with its article title.
 
@@ -94,10 +103,7 @@ def build_messages(
     passages = list(passages)
     history = list(history)
     while True:
-        messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-        for example_question, example_answer in EXAMPLES:
-            messages.append({"role": "user", "content": example_question})
-            messages.append({"role": "assistant", "content": example_answer})
+        messages = fixed_messages()
         for turn in history:
             messages.append({"role": "user", "content": turn.question})
             messages.append({"role": "assistant", "content": turn.answer})
