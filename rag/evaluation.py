@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,15 +116,9 @@ def calibrate(settings: Settings, squad_path: Path, seeds_qa_path: Path) -> Cali
     """Scores for calibration: SQuAD questions against their own contexts (answerable)
     and against the seeds articles (no answer there), plus the seeds questions."""
     seeds_pipeline = Pipeline(settings)
-    with tempfile.TemporaryDirectory() as tmp:
-        squad_questions = load_squad(squad_path, Path(tmp) / "seeds")
-        squad_settings = settings.model_copy(
-            update={"seeds_dir": Path(tmp) / "seeds", "index_dir": Path(tmp) / "index"}
-        )
-        squad_pipeline = Pipeline(squad_settings)
-        squad_pipeline.__dict__["embedder"] = seeds_pipeline.embedder
-        squad_pipeline.update_index()
-        in_domain = top_scores(squad_pipeline, squad_questions)
+    squad_pipeline, squad_questions = evaluation_pipeline(settings, squad_path)
+    squad_pipeline.__dict__["embedder"] = seeds_pipeline.embedder  # load the model once
+    in_domain = top_scores(squad_pipeline, squad_questions)
     off_topic = top_scores(seeds_pipeline, squad_questions)
     seeds_questions = load_seeds_qa(seeds_qa_path)
     seeds_scores = top_scores(seeds_pipeline, seeds_questions)
