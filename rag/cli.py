@@ -319,6 +319,9 @@ def evaluate_command(
                 for k in (
                     "top_k",
                     "min_score",
+                    "keyword_weight",
+                    "embedder_dtype",
+                    "embedder_backend",
                     "chunk_max_chars",
                     "chunk_overlap_sentences",
                     "temperature",
@@ -332,6 +335,43 @@ def evaluate_command(
         if report:
             report.parent.mkdir(parents=True, exist_ok=True)
             report.write_text(json.dumps(summary, ensure_ascii=False, indent=2))
+            err.print(f"Report written to {escape(str(report))}")
+
+
+@app.command()
+def bench(
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = PROJECT_ROOT
+    / "artifacts"
+    / "bench.json",
+    questions: Annotated[
+        Path, typer.Option(help="Questions in the seeds_qa.json format.")
+    ] = PROJECT_ROOT / "tests" / "data" / "seeds_qa.json",
+    corpus: Annotated[
+        Path, typer.Option(help="SQuAD file whose contexts, with the seeds, are indexed.")
+    ] = PROJECT_ROOT / "tests" / "data" / "arcd-sample.json",
+    app_memory: Annotated[
+        bool, typer.Option("--app/--no-app", help="Measure the peak memory of python app.py.")
+    ] = True,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N questions.")] = None,
+) -> None:
+    """Measure indexing, retrieval, prompt processing, generation, time to first token and
+    memory, next to raw llama.cpp and plain fp32 sentence-transformers."""
+    from rag.bench import markdown, run_bench
+
+    with _user_errors():
+        with err.status("Benchmarking…") as status:
+            data = run_bench(
+                get_settings(),
+                questions,
+                corpus,
+                app_memory,
+                limit,
+                lambda step: status.update(f"Benchmarking: {step}…"),
+            )
+        out.print(markdown(data), markup=False)
+        if report:
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(json.dumps(data, ensure_ascii=False, indent=2))
             err.print(f"Report written to {escape(str(report))}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
     # Models. Empty means: the default model, assembled under models_dir on first use.
     llm_path: Path | None = None
     embedder_path: Path | None = None
+    # Precision of the embedding model: "auto" is bfloat16 on CPUs that compute it natively
+    # (AMX / AVX-512 BF16), else float32. "float32" is the plain path.
+    embedder_dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    # "auto": EmbeddingGemma's transformer runs on OpenVINO (exported once under
+    # models_dir/openvino; 4x plain fp32 torch here), other models on torch in
+    # embedder_dtype. "torch" is the plain path.
+    embedder_backend: Literal["auto", "torch", "openvino"] = "auto"
 
     # Chunking: sentences packed into passages of at most this many characters,
     # the last `chunk_overlap_sentences` sentences repeated at the start of the next passage.
@@ -60,19 +68,23 @@ class Settings(BaseSettings):
     # Retrieval.
     top_k: int = 3
     # Ranking: cosine similarity + keyword_weight * (BM25 / best BM25) for questions in
-    # hybrid_languages. On ARCD retrieval 0.2 is best (recall@1 0.746 -> 0.785, @5 0.953 ->
-    # 0.970), but on the seeds questions end to end it cost one gold citation (10/11 -> 9/11),
-    # so it stays off by default until answer-level ARCD runs decide (see README).
-    keyword_weight: float = 0.0
+    # hybrid_languages (0 = dense only). With 0.2, ARCD recall@1 goes 0.782 -> 0.806 and the
+    # Arabic seeds questions' recall@1 0.727 -> 0.818; English questions find little by
+    # Arabic keywords, so they stay dense. See the README for the measurements.
+    keyword_weight: float = 0.2
     hybrid_languages: tuple[str, ...] = ("ar",)
     # Cosine similarity below which a passage is not relevant; a question whose best
     # passage scores below it is refused without calling the LLM. From
-    # `python -m rag calibrate` (ARCD + seeds questions): 0.8% false refusals,
-    # 1.4% missed refusals.
-    min_score: float = 0.294
+    # `python -m rag calibrate` (ARCD + seeds questions): 1.1% false refusals,
+    # 1.8% missed refusals.
+    min_score: float = 0.232
 
     # Generation.
     n_ctx: int = 4096
+    # Memory-map the GGUF. Off: llama.cpp repacks the weights for this CPU anyway, and with
+    # the map on, the file's pages stay resident beside the repacked copy (+590 MB here,
+    # same speed).
+    llm_mmap: bool = False
     n_threads: int = Field(default_factory=_physical_cores)
     n_gpu_layers: int | None = Field(
         default=None,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.arabic import normalize, tokens
+from rag.arabic import tokens
 from rag.chunking import Passage
 from rag.config import Settings
 from rag.language import answer_language, detect_language
@@ -40,7 +40,7 @@ class Question:
 
 
 def load_squad(path: Path, seeds_dir: Path) -> list[Question]:
-    """Write each SQuAD context as an article under ``seeds_dir``; return the questions."""
+    """Write each SQuAD context as an article (its page title as headline); return the questions."""
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     seeds_dir.mkdir(parents=True, exist_ok=True)
     questions: list[Question] = []
@@ -48,7 +48,9 @@ def load_squad(path: Path, seeds_dir: Path) -> list[Question]:
     for article in data:
         for paragraph in article["paragraphs"]:
             doc_id = f"ctx_{n:04d}"
-            (seeds_dir / f"{doc_id}.txt").write_text(paragraph["context"], encoding="utf-8")
+            # The Wikipedia page title as the headline, like a news article's.
+            text = f"{article['title']}\n\n{paragraph['context']}"
+            (seeds_dir / f"{doc_id}.txt").write_text(text, encoding="utf-8")
             n += 1
             for qa in paragraph["qas"]:
                 answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
@@ -144,9 +146,11 @@ def token_f1(prediction: str, gold: str) -> float:
 
 
 def contains_answer(text: str, answers: tuple[str, ...], require_all: bool = False) -> bool:
-    """Whether ``text`` holds a gold answer (all of them if ``require_all``), normalized."""
-    haystack = normalize(text)
-    found = [normalize(a) in haystack for a in answers]
+    """Whether ``text`` holds a gold answer (all of them if ``require_all``), compared as
+    normalized words without punctuation, so "في جنوب آسيا." matches "في جنوب آسيا [1]".
+    A word may carry a prefix ("ب715" holds "715"), as Arabic clitics attach to words."""
+    haystack = " ".join(tokens(text))
+    found = [bool(tokens(a)) and " ".join(tokens(a)) in haystack for a in answers]
     return bool(found) and (all(found) if require_all else any(found))
 
 
@@ -221,7 +225,24 @@ def summarize(results: list[Result], settings: dict) -> dict:
         key: percentiles([r.answer.timings[key] for r in answered if not r.answer.refused])
         for key in ("retrieve_s", "first_token_s", "total_s")
     }
+    report["questions"] = [_question_record(r) for r in answered]
     return report
+
+
+def _question_record(r: Result) -> dict:
+    """One answered question, for reading through what went wrong."""
+    answer = r.answer
+    return {
+        "id": r.q.qid,
+        "question": r.q.question,
+        "gold": list(r.q.answers),
+        "hit_rank": r.hit_rank,
+        "answer": answer.answer,
+        "refused": answer.refused,
+        "contains": contains_answer(answer.answer, r.q.answers, r.q.answers_all),
+        "f1": round(max((token_f1(answer.answer, a) for a in r.q.answers), default=0.0), 3),
+        "cited": [c.passage_id for c in answer.citations],
+    }
 
 
 def _cited_passage(c: Citation) -> Passage:
@@ -266,7 +287,9 @@ def evaluate(
     use_llm: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[Result]:
-    """Retrieve (top 10) and, with ``use_llm``, answer every question."""
+    """Bring the index up to date, then retrieve (top 10) and, with ``use_llm``, answer
+    every question."""
+    pipeline.update_index()
     results = []
     for i, q in enumerate(questions, start=1):
         hits = pipeline.retrieve(q.question, 10).hits

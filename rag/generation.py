@@ -13,7 +13,13 @@ class LLM:
     """A GGUF model loaded once; a lock makes sure it never runs two requests at once."""
 
     def __init__(
-        self, path: Path, n_ctx: int, n_threads: int, n_gpu_layers: int, seed: int
+        self,
+        path: Path,
+        n_ctx: int,
+        n_threads: int,
+        n_gpu_layers: int,
+        seed: int,
+        use_mmap: bool = False,
     ) -> None:
         try:
             from llama_cpp import Llama
@@ -29,6 +35,7 @@ class LLM:
                 n_threads_batch=n_threads,
                 n_gpu_layers=n_gpu_layers,
                 seed=seed,
+                use_mmap=use_mmap,
                 verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
@@ -44,6 +51,25 @@ class LLM:
     def count_tokens(self, text: str) -> int:
         """Number of tokens ``text`` takes in this model."""
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def prime(self, fixed: list[dict[str, str]]) -> None:
+        """Evaluate the fixed messages every prompt starts with and keep them cached.
+
+        Two prompts that differ only after ``fixed`` show how many tokens the chat
+        template makes of it; those are what later prompts reuse.
+        """
+        seen = []
+        self.cached_prefix_tokens = self.n_ctx  # while probing, reuse whatever matches
+        for probe in ("a", "b"):
+            for _ in self.stream_chat([*fixed, {"role": "user", "content": probe}], 1, 0.0):
+                break
+            seen.append(list(self.llama.input_ids[: self.llama.n_tokens]))
+        shared = 0
+        for first, second in zip(*seen, strict=False):
+            if first != second:
+                break
+            shared += 1
+        self.cached_prefix_tokens = shared
 
     def stream_chat(
         self, messages: list[dict[str, str]], max_tokens: int, temperature: float

@@ -243,16 +243,25 @@ def _usable_previous(
         return None
     if previous is None:
         return None
-    if previous.manifest.embedder != embedder.model_id:
-        report.rebuilt_reason = (
-            f"the index was built with embedder {previous.manifest.embedder}, "
-            f"now {embedder.model_id}"
-        )
-        return None
-    if previous.manifest.chunking != chunking:
-        report.rebuilt_reason = f"chunking changed from {previous.manifest.chunking} to {chunking}"
+    reason = stale_reason(previous, embedder.model_id, chunking)
+    if reason:
+        report.rebuilt_reason = reason
         return None
     return previous
+
+
+def chunking_settings(max_chars: int, overlap_sentences: int) -> dict[str, int]:
+    """How passages were cut, as recorded in the manifest."""
+    return {"max_chars": max_chars, "overlap_sentences": overlap_sentences}
+
+
+def stale_reason(index: Index, embedder_id: str, chunking: dict[str, int]) -> str | None:
+    """Why ``index`` cannot serve this embedder and chunking, or None if it can."""
+    if index.manifest.embedder != embedder_id:
+        return f"the index was built with embedder {index.manifest.embedder}, now {embedder_id}"
+    if index.manifest.chunking != chunking:
+        return f"chunking changed from {index.manifest.chunking} to {chunking}"
+    return None
 
 
 def update_index(
@@ -275,7 +284,7 @@ def update_index(
         raise EmptyCorpusError(
             f"No readable articles in {seeds_dir} ({detail}). Add UTF-8 .txt files and retry."
         )
-    chunking = {"max_chars": max_chars, "overlap_sentences": overlap_sentences}
+    chunking = chunking_settings(max_chars, overlap_sentences)
     index_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(index_dir / ".lock")):
         previous = _usable_previous(index_dir, embedder, chunking, report)
@@ -313,7 +322,9 @@ def update_index(
             if on_progress:
                 on_progress(done, len(flat))
 
-        new_vectors = embedder.embed_documents([p.text for p in flat], on_progress=progress)
+        new_vectors = embedder.embed_documents(
+            [p.text for p in flat], [p.title for p in flat], on_progress=progress
+        )
         by_doc_vectors: dict[str, list[np.ndarray]] = {}
         for passage, vector in zip(flat, new_vectors, strict=False):
             by_doc_vectors.setdefault(passage.doc_id, []).append(vector)

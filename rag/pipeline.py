@@ -16,10 +16,17 @@ from rag.articles import save_article
 from rag.chunking import Passage
 from rag.citations import claims_citing, clean_citations
 from rag.config import Settings
-from rag.embeddings import Embedder
+from rag.embeddings import Embedder, resolve_dtype
 from rag.errors import IndexCorruptError, NabaaError
 from rag.generation import LLM
-from rag.index import Index, UpdateReport, load_index, update_index
+from rag.index import (
+    Index,
+    UpdateReport,
+    chunking_settings,
+    load_index,
+    stale_reason,
+    update_index,
+)
 from rag.language import answer_language, detect_language
 from rag.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm
 from rag.prompts import REFUSAL_MARKER, REFUSALS, Turn, build_messages, fixed_messages
@@ -138,7 +145,13 @@ class Pipeline:
     @cached_property
     def embedder(self) -> Embedder:
         """The embedding model (assembled on first use if it is the default one)."""
-        return Embedder(ensure_embedder(self.settings, self._model_progress))
+        s = self.settings
+        return Embedder(
+            ensure_embedder(s, self._model_progress),
+            dtype=resolve_dtype(s.embedder_dtype),
+            backend=s.embedder_backend,
+            export_root=s.models_dir / "openvino",
+        )
 
     @cached_property
     def llm(self) -> LLM:
@@ -150,9 +163,9 @@ class Pipeline:
             n_threads=s.n_threads,
             n_gpu_layers=s.resolved_gpu_layers,
             seed=s.seed,
+            use_mmap=s.llm_mmap,
         )
-        # A lower bound on the tokens of the fixed prompt prefix (the chat template adds some).
-        llm.cached_prefix_tokens = sum(llm.count_tokens(m["content"]) for m in fixed_messages())
+        llm.prime(fixed_messages())
         return llm
 
     @property
@@ -197,6 +210,13 @@ class Pipeline:
         else:
             if loaded is None:
                 self.notices.append(f"No index in {self.settings.index_dir}: building it now.")
+        s = self.settings
+        chunking = chunking_settings(s.chunk_max_chars, s.chunk_overlap_sentences)
+        if loaded is not None and (
+            reason := stale_reason(loaded, self.embedder.model_id, chunking)
+        ):
+            self.notices.append(f"Rebuilding the index: {reason}.")
+            loaded = None
         if loaded is None:
             report = self.update_index(on_progress)
             self.notices.append(report.summary())
@@ -212,7 +232,7 @@ class Pipeline:
         """
         if on_status:
             self._on_status = on_status
-        self._on_status("Loading the embedding model…")
+        self._on_status("Loading the embedding model (the first run also exports it)…")
         self.embedder.embed_query("warm up")
         self._on_status("Loading the index…")
         if self._index is None:
@@ -220,9 +240,7 @@ class Pipeline:
                 lambda done, total: self._on_status(f"Indexing articles: {done}/{total} passages")
             )
         self._on_status("Loading the language model…")
-        messages, _ = build_messages("?", [], [], "en", self.llm.count_tokens, self.settings.n_ctx)
-        for _ in self.llm.stream_chat(messages, max_tokens=1, temperature=0):
-            break
+        self.llm  # noqa: B018 - loading it primes its cache
         self._on_status("Ready")
 
     def add_article(self, name: str, data: bytes) -> str:

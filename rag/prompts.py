@@ -33,11 +33,12 @@ Rules:
 6. If no passage answers the question, reply with exactly {REFUSAL_MARKER} and nothing else."""
 
 _EXAMPLE_PASSAGES = """<passages>
-[3] (أسعار القمح) ارتفعت أسعار القمح في الأسواق العالمية بنسبة 4 بالمئة.
+Article: أسعار القمح
+[3] ارتفعت أسعار القمح في الأسواق العالمية بنسبة 4 بالمئة.
 
-[2] (افتتاح مصنع جديد) وتوقع خبراء أن يوفر المصنع ألفي وظيفة.
-
-[1] (افتتاح مصنع جديد) قال وزير الصناعة سامي الخوري إن المصنع الجديد سيفتتح في مارس المقبل بتكلفة 3.5 مليار دولار.
+Article: افتتاح مصنع جديد
+[2] وتوقع خبراء أن يوفر المصنع ألفي وظيفة.
+[1] قال وزير الصناعة سامي الخوري إن المصنع الجديد سيفتتح في مارس المقبل بتكلفة 3.5 مليار دولار.
 </passages>"""
 
 # Worked examples, sent as earlier turns: a fixed prefix, so llama.cpp caches it.
@@ -71,13 +72,21 @@ def fixed_messages() -> list[dict[str, str]]:
 
 
 def format_passages(passages: Sequence[Passage]) -> str:
-    """Passages (given best first) numbered by rank, each with its article title.
+    """Passages (given best first) numbered by rank, grouped under their article's title.
 
     They are listed best last, nearest the question, since a small model leans on what
-    it read last; ``[1]`` is still the best-ranked passage.
+    it read last: the article with the best passage last, and within each article its
+    best passage last. ``[1]`` is still the best-ranked passage.
     """
-    lines = [f"[{n}] ({p.title}) {p.text}" for n, p in enumerate(passages, start=1)]
-    return "<passages>\n" + "\n\n".join(reversed(lines)) + "\n</passages>"
+    by_article: dict[str, list[tuple[int, Passage]]] = {}
+    for n, passage in enumerate(passages, start=1):
+        by_article.setdefault(passage.doc_id, []).append((n, passage))
+    blocks = []
+    for numbered in reversed(by_article.values()):
+        lines = [f"Article: {numbered[0][1].title}"]
+        lines += [f"[{n}] {passage.text}" for n, passage in reversed(numbered)]
+        blocks.append("\n".join(lines))
+    return "<passages>\n" + "\n\n".join(blocks) + "\n</passages>"
 
 
 def user_message(question: str, passages: Sequence[Passage], language: str) -> str:

@@ -29,7 +29,7 @@ class CountingEmbedder:
         vec = np.frombuffer(digest[: self.dim * 4], dtype=np.uint32).astype(np.float32)
         return vec / np.linalg.norm(vec)
 
-    def embed_documents(self, texts, batch_size=16, on_progress=None):
+    def embed_documents(self, texts, titles=None, batch_size=32, on_progress=None):
         self.embedded += list(texts)
         if on_progress:
             on_progress(len(texts))

@@ -27,6 +27,10 @@ def test_token_f1_and_contains():
     assert token_f1("the answer", "something else") == 0.0
     assert token_f1("عام ٢٠٢٠", "عام 2020") == 1.0
     assert contains_answer("The president is Tokayev [1].", ("tokayev",))
+    assert contains_answer("تقع الهند في جنوب آسيا [1].", ("في جنوب آسيا.",))
+    assert contains_answer("تابعها ب715 مليون شخص [1].", ("715 مليون شخص.",))
+    assert not contains_answer("في جنوب أوروبا", ("في جنوب آسيا",))
+    assert not contains_answer("anything", ("...",))
     assert contains_answer("بولندا وليتوانيا", ("بولندا", "ليتوانيا"), require_all=True)
     assert not contains_answer("بولندا فقط", ("بولندا", "ليتوانيا"), require_all=True)
 

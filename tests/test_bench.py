@@ -1,0 +1,35 @@
+"""The benchmark command end to end on real models (two questions, without the app)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rag.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.models
+
+
+def test_bench_reports_every_measure_and_ratio(tmp_path):
+    report = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "rag", "bench", "--no-app", "--limit", "2", "--report", report],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(report.read_text())
+    assert data["indexing"]["passages"] > 50
+    assert data["indexing"]["passages_per_s"] > 0
+    assert data["plain_embedder"]["passages_per_s"] > 0
+    assert 0.5 <= data["plain_embedder"]["our_recall_at_5"] <= 1
+    assert data["answers"]["questions"] == 2
+    assert data["answers"]["first_token_s"]["p50"] > 0
+    assert data["answers"]["cached_prefix_tokens"] > 400
+    assert data["raw_llama"]["generation_tokens_per_s"] > 0
+    for ratio in ("indexing_vs_plain_fp32", "prompt_vs_raw", "generation_vs_raw"):
+        assert data["ratios"][ratio] > 0.1
+    assert "| time to first token p50 / p95, 2 questions |" in done.stdout

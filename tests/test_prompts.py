@@ -1,0 +1,37 @@
+"""Prompt layout: passages grouped by article, best article last, numbers by rank."""
+
+from rag.chunking import Passage
+from rag.prompts import build_messages, format_passages
+
+
+def _passage(doc: str, i: int, start: int, text: str) -> Passage:
+    return Passage(doc, f"{doc}#{i}", f"Title {doc}", text, start, start + len(text), ())
+
+
+def test_passages_grouped_by_article_best_last():
+    ranked = [
+        _passage("a", 2, 200, "third part of a"),
+        _passage("b", 0, 0, "first part of b"),
+        _passage("a", 0, 0, "first part of a"),
+    ]
+    text = format_passages(ranked)
+    assert text == (
+        "<passages>\n"
+        "Article: Title b\n[2] first part of b\n\n"
+        "Article: Title a\n[3] first part of a\n[1] third part of a\n"
+        "</passages>"
+    )
+
+
+def test_lowest_ranked_passages_dropped_to_fit_the_budget():
+    ranked = [_passage("a", i, i * 100, "word " * 50) for i in range(3)]
+    messages, shown = build_messages(
+        "q?", ranked, [], "en", lambda text: len(text.split()), budget=1000
+    )
+    assert shown == ranked
+    fixed = sum(len(m["content"].split()) + 8 for m in messages[:-1])
+    messages, shown = build_messages(
+        "q?", ranked, [], "en", lambda text: len(text.split()), budget=fixed + 8 + 120
+    )
+    assert shown == ranked[:2]
+    assert "[3]" not in messages[-1]["content"]
