@@ -78,6 +78,15 @@ def _ensure_index(pipeline: Pipeline) -> None:
     _print_notices(pipeline, [])
 
 
+def _print_report(table: str, data: dict, path: Path | None) -> None:
+    """Print a report's markdown table and, if asked, write its JSON to ``path``."""
+    out.print(table, markup=False)
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+        err.print(f"Report written to {escape(str(path))}")
+
+
 def _warm_up(pipeline: Pipeline) -> None:
     """Load the index and models before the first question, so its timings are the warm ones."""
     _ensure_index(pipeline)
@@ -331,11 +340,7 @@ def evaluate_command(
             "model": pipeline.model_names,
         }
         summary = summarize(results, used)
-        out.print(markdown(summary), markup=False)
-        if report:
-            report.parent.mkdir(parents=True, exist_ok=True)
-            report.write_text(json.dumps(summary, ensure_ascii=False, indent=2))
-            err.print(f"Report written to {escape(str(report))}")
+        _print_report(markdown(summary), summary, report)
 
 
 @app.command()
@@ -368,11 +373,7 @@ def bench(
                 limit,
                 lambda step: status.update(f"Benchmarking: {step}…"),
             )
-        out.print(markdown(data), markup=False)
-        if report:
-            report.parent.mkdir(parents=True, exist_ok=True)
-            report.write_text(json.dumps(data, ensure_ascii=False, indent=2))
-            err.print(f"Report written to {escape(str(report))}")
+        _print_report(markdown(data), data, report)
 
 
 @app.command()
