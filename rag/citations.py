@@ -37,7 +37,12 @@ def claims_citing(answer: str, n: int) -> list[str]:
     """The sentences of a cleaned answer that cite passage ``n`` (markers removed)."""
     sentences = re.split(r"(?<=[.!?؟])\s+|\n+", answer)
     marker = f"[{n}]"
-    return [_MARKER.sub("", s).strip() for s in sentences if marker in s]
+    return [strip_markers(s) for s in sentences if marker in s]
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without its citation markers."""
+    return _MARKER.sub("", text).strip()
 
 
 def add_marker(answer: str, n: int) -> str:

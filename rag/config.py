@@ -91,6 +91,10 @@ class Settings(BaseSettings):
         description="None: all layers if llama.cpp was built with GPU offload, else 0.",
     )
     temperature: float = 0.0
+    # 1.0 = off. A penalty makes answers that quote a passage avoid its repeated words
+    # ("جبل لبنان وجبل الدروز" came out as "والجبل الدروز"); loops are cut instead
+    # (generation.loop_start).
+    repeat_penalty: float = 1.0
     max_answer_tokens: int = 384
     history_turns: int = 3
     seed: int = 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import numpy as np
 
 from rag.arabic import tokens
 from rag.chunking import Passage
+from rag.citations import strip_markers
 from rag.config import Settings
 from rag.language import answer_language, detect_language
 from rag.pipeline import Answer, Citation, Pipeline
@@ -133,10 +135,13 @@ def calibrate(settings: Settings, squad_path: Path, seeds_qa_path: Path) -> Cali
 
 # Metrics -------------------------------------------------------------------
 
+# Conjunction, preposition and article letters that attach to the next word (normalized).
+_PROCLITIC = "[وف]?[بلك]?(?:ال)?"
+
 
 def token_f1(prediction: str, gold: str) -> float:
-    """SQuAD-style token F1 on normalized tokens."""
-    pred, ref = tokens(prediction), tokens(gold)
+    """SQuAD-style token F1 on normalized tokens; citation markers are not words."""
+    pred, ref = tokens(strip_markers(prediction)), tokens(gold)
     common = Counter(pred) & Counter(ref)
     overlap = sum(common.values())
     if not overlap:
@@ -147,11 +152,23 @@ def token_f1(prediction: str, gold: str) -> float:
 
 def contains_answer(text: str, answers: tuple[str, ...], require_all: bool = False) -> bool:
     """Whether ``text`` holds a gold answer (all of them if ``require_all``), compared as
-    normalized words without punctuation, so "في جنوب آسيا." matches "في جنوب آسيا [1]".
-    A word may carry a prefix ("ب715" holds "715"), as Arabic clitics attach to words."""
-    haystack = " ".join(tokens(text))
-    found = [bool(tokens(a)) and " ".join(tokens(a)) in haystack for a in answers]
-    return bool(found) and (all(found) if require_all else any(found))
+    normalized words without punctuation or citation markers, so "في جنوب آسيا." matches
+    "في جنوب آسيا [1]". The first word may carry an Arabic proclitic ("ب715" holds "715",
+    "بالإجماع" holds "الإجماع"), but "2011" does not hold "1"."""
+    haystack = " ".join(tokens(strip_markers(text)))
+
+    def found(answer: str) -> bool:
+        words = " ".join(tokens(answer))
+        pattern = rf"(?:^| )(?:{_PROCLITIC})?{re.escape(words)}(?= |$)"
+        return bool(words) and re.search(pattern, haystack) is not None
+
+    hits = [found(a) for a in answers]
+    return bool(hits) and (all(hits) if require_all else any(hits))
+
+
+def _answered_in(text: str, language: str) -> bool:
+    """Whether ``text`` is in ``language``; an answer without letters ("1954 [2].") is."""
+    return detect_language(text, fallback=language) == language
 
 
 def is_hit(passage: Passage, q: Question) -> bool:
@@ -210,10 +227,7 @@ def summarize(results: list[Result], settings: dict) -> dict:
             [max((token_f1(r.answer.answer, a) for a in r.q.answers), default=0.0) for r in gold]
         ),
         "language_accuracy": _mean(
-            [
-                detect_language(r.answer.answer) == answer_language(r.answer.language)
-                for r in answered
-            ]
+            [_answered_in(r.answer.answer, answer_language(r.answer.language)) for r in answered]
         ),
         "refusal_accuracy": _mean([r.answer.refused for r in not_gold]) if not_gold else None,
         "false_refusal_rate": _mean([r.answer.refused for r in gold]),

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from rag.errors import ModelError
+
+# A stretch of 4 to 80 characters said three times in a row at the end of the text.
+_LOOP = re.compile(r"(.{4,80}?)(?:\s*\1){2,}\s*$", re.DOTALL)
+_LOOP_WINDOW = 400
+
+
+def loop_start(text: str) -> int | None:
+    """Where ``text`` starts repeating itself, if it ends in a loop, else None.
+
+    Greedy decoding by a small model sometimes falls into saying the same words over and
+    over; the answer is cut after their first occurrence.
+    """
+    offset = max(0, len(text) - _LOOP_WINDOW)
+    match = _LOOP.search(text, offset)
+    if not match:
+        return None
+    cut = match.end(1)
+    while cut < len(text) and text[cut - 1].isalnum() and text[cut].isalnum():
+        cut += 1  # to the end of the word
+    return cut
 
 
 class LLM:
@@ -20,6 +41,7 @@ class LLM:
         n_gpu_layers: int,
         seed: int,
         use_mmap: bool = False,
+        repeat_penalty: float = 1.0,
     ) -> None:
         try:
             from llama_cpp import Llama
@@ -44,6 +66,7 @@ class LLM:
                 "file (delete it to have the default model rebuilt)."
             ) from exc
         self.name = path.name
+        self.repeat_penalty = repeat_penalty
         self.n_ctx = n_ctx
         self._lock = threading.Lock()
         self.cached_prefix_tokens = 0
@@ -87,8 +110,7 @@ class LLM:
                 messages=messages,
                 max_tokens=max_tokens,
                 temperature=temperature,
-                top_p=0.9,
-                repeat_penalty=1.05,
+                repeat_penalty=self.repeat_penalty,
                 stream=True,
             )
             for chunk in stream:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
@@ -18,7 +19,7 @@ from rag.citations import claims_citing, clean_citations
 from rag.config import Settings
 from rag.embeddings import Embedder, resolve_dtype
 from rag.errors import IndexCorruptError, NabaaError
-from rag.generation import LLM
+from rag.generation import LLM, loop_start
 from rag.index import (
     Index,
     UpdateReport,
@@ -164,6 +165,7 @@ class Pipeline:
             n_gpu_layers=s.resolved_gpu_layers,
             seed=s.seed,
             use_mmap=s.llm_mmap,
+            repeat_penalty=s.repeat_penalty,
         )
         llm.prime(fixed_messages())
         return llm
@@ -362,16 +364,21 @@ class Pipeline:
         raw = ""
         held = True  # hold back text while it could still be the refusal marker
         temperature = s.temperature if temperature is None else temperature
-        for piece in self.llm.stream_chat(messages, max_tokens, temperature):
-            timings.setdefault("first_token_s", time.perf_counter() - started)
-            raw += piece
-            if held and _is_refusal_prefix(raw):
-                continue
-            if held:
-                held = False
-                yield raw
-            else:
-                yield piece
+        with closing(self.llm.stream_chat(messages, max_tokens, temperature)) as stream:
+            for piece in stream:
+                timings.setdefault("first_token_s", time.perf_counter() - started)
+                raw += piece
+                cut = loop_start(raw)
+                if cut is not None:
+                    raw = raw[:cut]
+                    break
+                if held and _is_refusal_prefix(raw):
+                    continue
+                if held:
+                    held = False
+                    yield raw
+                else:
+                    yield piece
 
         text, cited = clean_citations(raw, len(shown))
         if REFUSAL_MARKER in raw or not text:
@@ -380,7 +387,7 @@ class Pipeline:
             return
         if held:
             yield raw
-        scorer = SentenceScorer(self.embedder, shown)
+        scorer = SentenceScorer(self.embedder, shown, retrieval.question)
         text, cited = ground_citations(text, cited, scorer)
         citations = []
         for n in cited:

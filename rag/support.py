@@ -18,10 +18,15 @@ from rag.embeddings import Embedder
 
 @dataclass
 class SentenceScorer:
-    """Embeddings of every sentence of the passages shown to the LLM, computed once."""
+    """Embeddings of every sentence of the passages shown to the LLM, computed once.
+
+    Claims are compared together with the ``question`` they answer: a short answer
+    ("1954") says little on its own about which sentence it came from.
+    """
 
     embedder: Embedder
     passages: list[Passage]
+    question: str = ""
 
     def __post_init__(self) -> None:
         texts = [p.text[s - p.start : e - p.start] for p in self.passages for s, e in p.sentences]
@@ -30,7 +35,7 @@ class SentenceScorer:
         self._ranges = list(itertools.pairwise(bounds))
 
     def _scores(self, claim: str) -> np.ndarray:
-        return self._vectors @ self.embedder.embed_query(claim)
+        return self._vectors @ self.embedder.embed_query(f"{self.question} {claim}".strip())
 
     def best_sentence(self, claim: str, n: int) -> tuple[Span, float]:
         """The sentence of passage ``n`` (1-based) closest to ``claim``, and its similarity."""

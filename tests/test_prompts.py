@@ -1,7 +1,7 @@
 """Prompt layout: passages grouped by article, best article last, numbers by rank."""
 
 from rag.chunking import Passage
-from rag.prompts import build_messages, format_passages
+from rag.prompts import EXAMPLES, build_messages, fixed_messages, format_passages, user_message
 
 
 def _passage(doc: str, i: int, start: int, text: str) -> Passage:
@@ -35,3 +35,24 @@ def test_lowest_ranked_passages_dropped_to_fit_the_budget():
     )
     assert shown == ranked[:2]
     assert "[3]" not in messages[-1]["content"]
+
+
+def test_answer_instruction_by_language_and_passages():
+    arabic = [_passage("a", 0, 0, "قال الرئيس توكاييف إن البلاد لن تنضم.")]
+    english = [_passage("a", 0, 0, "The president said the country will not join.")]
+    assert user_message("من قال؟", arabic, "ar").endswith("\nAnswer in Arabic (العربية).")
+    english_line = user_message("Who said it?", english, "en").splitlines()[-1]
+    assert english_line == "Answer in English, in one sentence."
+    # An English answer from Arabic passages gives names with their Arabic spelling.
+    assert "Arabic spelling" in user_message("Who said it?", arabic, "en").splitlines()[-1]
+
+
+def test_worked_examples_are_laid_out_like_the_real_question():
+    examples = fixed_messages()[1::2]
+    real = user_message("Who said it?", [_passage("a", 0, 0, "نص عربي.")], "en")
+    assert len(examples) == len(EXAMPLES)
+    for message in examples:
+        assert message["role"] == "user"
+        assert message["content"].startswith("<passages>\nArticle: ")
+        assert message["content"].split("\n")[-2].startswith("Question: ")
+    assert real.split("\n")[-1] == examples[0]["content"].split("\n")[-1]
