@@ -29,6 +29,7 @@ from rag.index import (
     update_index,
 )
 from rag.language import answer_language, detect_language
+from rag.memory import limit_heap_growth, release_free_memory
 from rag.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm
 from rag.prompts import REFUSAL_MARKER, REFUSALS, Turn, build_messages, fixed_messages
 from rag.support import SentenceScorer, ground_citations
@@ -138,6 +139,7 @@ class Pipeline:
         self._index_lock = threading.Lock()
         self.notices: list[str] = []
         self._on_status: Callable[[str], None] = lambda _message: None
+        limit_heap_growth()
 
     def _model_progress(self, name: str, done: int, total: int | None) -> None:
         of = f" of {total / 2**20:,.0f}" if total else ""
@@ -147,12 +149,14 @@ class Pipeline:
     def embedder(self) -> Embedder:
         """The embedding model (assembled on first use if it is the default one)."""
         s = self.settings
-        return Embedder(
+        embedder = Embedder(
             ensure_embedder(s, self._model_progress),
             dtype=resolve_dtype(s.embedder_dtype),
             backend=s.embedder_backend,
             export_root=s.models_dir / "openvino",
         )
+        release_free_memory()  # what loading the weights left behind
+        return embedder
 
     @cached_property
     def llm(self) -> LLM:
@@ -163,6 +167,7 @@ class Pipeline:
             n_ctx=s.n_ctx,
             n_threads=s.n_threads,
             n_gpu_layers=s.resolved_gpu_layers,
+            n_ubatch=s.n_ubatch,
             seed=s.seed,
             use_mmap=s.llm_mmap,
             repeat_penalty=s.repeat_penalty,
@@ -408,6 +413,7 @@ class Pipeline:
                     sentence_end=sentence_end,
                 )
             )
+        release_free_memory()
         yield finish(text, False, citations)
 
     def ask(self, question: str, history: Sequence[Turn] = (), **options: object) -> Answer:

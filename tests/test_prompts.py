@@ -37,14 +37,16 @@ def test_lowest_ranked_passages_dropped_to_fit_the_budget():
     assert "[3]" not in messages[-1]["content"]
 
 
-def test_answer_instruction_by_language_and_passages():
+def test_answer_instruction_by_language_and_name_rule_in_the_cached_prefix():
     arabic = [_passage("a", 0, 0, "قال الرئيس توكاييف إن البلاد لن تنضم.")]
     english = [_passage("a", 0, 0, "The president said the country will not join.")]
     assert user_message("من قال؟", arabic, "ar").endswith("\nAnswer in Arabic (العربية).")
-    english_line = user_message("Who said it?", english, "en").splitlines()[-1]
-    assert english_line == "Answer in English, in one sentence."
-    # An English answer from Arabic passages gives names with their Arabic spelling.
-    assert "Arabic spelling" in user_message("Who said it?", arabic, "en").splitlines()[-1]
+    for passages in (arabic, english):
+        last_line = user_message("Who said it?", passages, "en").splitlines()[-1]
+        assert last_line == "Answer in English, in one sentence."
+    # Names with their Arabic spelling: a rule of the cached system prompt, not a per-question
+    # line (each question's tokens are evaluated anew).
+    assert "Arabic spelling" in fixed_messages()[0]["content"]
 
 
 def test_worked_examples_are_laid_out_like_the_real_question():
