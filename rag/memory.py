@@ -4,7 +4,7 @@ Once a few large blocks have been freed, glibc serves blocks of up to 32 MiB fro
 and a heap whose free space sits between live blocks never shrinks. Loading the embedder
 (its weights are read, then handed to OpenVINO) and embedding batches of varying shapes left
 ~220 MB that way in the web app. Blocks of 1 MiB and more therefore get their own mappings,
-and free heap pages are handed back after the models load and after each answer.
+and the free heap pages loading leaves behind are handed back.
 """
 
 from __future__ import annotations

@@ -413,7 +413,6 @@ class Pipeline:
                     sentence_end=sentence_end,
                 )
             )
-        release_free_memory()
         yield finish(text, False, citations)
 
     def ask(self, question: str, history: Sequence[Turn] = (), **options: object) -> Answer:
