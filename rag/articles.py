@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import NabaaError
 
 ARTICLE_SUFFIXES = (".txt", ".md")
+log = logging.getLogger("nabaa.articles")
 TITLE_MAX_CHARS = 80
 
 
@@ -48,8 +52,27 @@ def short_title(text: str, limit: int = TITLE_MAX_CHARS) -> str:
     return cut.rstrip(" ،,.:;-–—") + "…"
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# A file this large is far more than a news article: it is indexed, with a warning.
+LARGE_ARTICLE_BYTES = 1_000_000
+
+
+def _looks_utf16(raw: bytes) -> bool:
+    """A UTF-16 BOM, or the zero bytes every other byte that UTF-16 gives ASCII text."""
+    if raw.startswith(_UTF16_BOMS):
+        return True
+    head = raw[:512]
+    half = len(head) // 2
+    return half >= 4 and (head[1::2].count(0) > 0.8 * half or head[0::2].count(0) > 0.8 * half)
+
+
 def decode_article(raw: bytes, name: str) -> str:
     """Decode article bytes as UTF-8 text, or raise ValueError saying why they are not."""
+    if _looks_utf16(raw):
+        raise ValueError(
+            f"{name} is UTF-16 text, and articles must be UTF-8: save it as UTF-8 "
+            f"(e.g. iconv -f UTF-16 -t UTF-8)"
+        )
     if b"\x00" in raw[:8192]:
         raise ValueError(f"{name} looks like a binary file, not text")
     try:
@@ -70,24 +93,71 @@ def doc_id_for(path: Path, root: Path) -> str:
     return path.relative_to(root).with_suffix("").as_posix()
 
 
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file itself, never what a link points to.
+
+    Raises ValueError for a symbolic link, a folder, a device or a pipe: ``O_NOFOLLOW``
+    refuses a link even if one replaced the file after it was listed.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ValueError("a symbolic link (only files inside the folder are read)") from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        return fh.read()
+
+
+def _listed_files(seeds_dir: Path, problems: list[str]) -> list[Path]:
+    """Regular files under ``seeds_dir``, hidden ones left out; links are named in ``problems``.
+
+    Linked folders are not entered and linked files are not read: either could point
+    anywhere on the machine.
+    """
+    files = []
+    for folder, dirs, names in os.walk(seeds_dir):
+        here = Path(folder)
+        for name in sorted(dirs):
+            if (here / name).is_symlink():
+                rel = (here / name).relative_to(seeds_dir).as_posix()
+                problems.append(f"{rel}/: skipped, a symbolic link to a folder")
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (here / d).is_symlink())
+        files += [here / n for n in sorted(names) if not n.startswith(".")]
+    return files
+
+
 def load_articles(seeds_dir: Path) -> LoadResult:
     """Read every article under ``seeds_dir``; unreadable files are reported and skipped."""
     result = LoadResult()
     if not seeds_dir.is_dir():
         result.problems.append(f"{seeds_dir} is not a folder")
         return result
-    for path in sorted(seeds_dir.rglob("*")):
-        if not path.is_file() or path.name.startswith("."):
-            continue
+    for path in _listed_files(seeds_dir, result.problems):
         name = path.relative_to(seeds_dir).as_posix()
         if path.suffix.lower() not in ARTICLE_SUFFIXES:
             result.problems.append(f"{name}: skipped, only {'/'.join(ARTICLE_SUFFIXES)} are read")
             continue
         try:
-            text = decode_article(path.read_bytes(), name)
-        except (OSError, ValueError) as exc:
-            result.problems.append(f"{exc}: skipped")
+            raw = read_regular_file(path)
+            text = decode_article(raw, name)
+        except ValueError as exc:
+            message = str(exc)
+            message = message if message.startswith(name) else f"{name}: {message}"
+            result.problems.append(f"{message}: skipped")
             continue
+        except OSError as exc:
+            result.problems.append(f"{name}: {exc.strerror or exc}: skipped")
+            continue
+        if len(raw) > LARGE_ARTICLE_BYTES:
+            warning = (
+                f"{name} is {len(raw) / 1e6:,.1f} MB, far more than a news article: "
+                "indexing it takes a while"
+            )
+            log.warning(warning)
+            result.problems.append(warning)
         result.articles.append(
             Article(
                 doc_id=doc_id_for(path, seeds_dir), title=short_title(text), text=text, path=path
@@ -102,14 +172,16 @@ def _safe_file_name(name: str) -> str:
 
 
 def save_article(seeds_dir: Path, name: str, data: bytes, max_bytes: int) -> str:
-    """Check an article (UTF-8 text, a .txt name, at most ``max_bytes``) and save it.
+    """Check an article (UTF-8 text, a .txt or .md name, at most ``max_bytes``) and save it.
 
-    Returns the name it was saved under: never overwrites a different article, and
-    raises NabaaError with the reason when the file is rejected.
+    Returns the name it was saved under: never overwrites a different article (nor a
+    link or anything else already there), and raises NabaaError with the reason when
+    the file is rejected.
     """
     file_name = _safe_file_name(name)
-    if Path(file_name).suffix.lower() != ".txt":
-        raise NabaaError(f"{name}: only .txt articles can be added.")
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES:
+        raise NabaaError(f"{name}: only {' and '.join(ARTICLE_SUFFIXES)} articles can be added.")
     if len(data) > max_bytes:
         raise NabaaError(f"{name}: {len(data):,} bytes is over the {max_bytes:,}-byte limit.")
     try:
@@ -119,10 +191,13 @@ def save_article(seeds_dir: Path, name: str, data: bytes, max_bytes: int) -> str
     seeds_dir.mkdir(parents=True, exist_ok=True)
     target = seeds_dir / file_name
     counter = 2
-    while target.exists():
-        if target.read_bytes() == data:
-            return target.name
-        target = seeds_dir / f"{Path(file_name).stem}-{counter}.txt"
+    while os.path.lexists(target):
+        try:
+            if read_regular_file(target) == data:
+                return target.name
+        except (OSError, ValueError):
+            pass  # a link or something else: never read through it, pick another name
+        target = seeds_dir / f"{Path(file_name).stem}-{counter}{suffix}"
         counter += 1
     partial = target.with_name(f".{target.name}.partial")
     partial.write_bytes(data)

@@ -47,7 +47,13 @@ def strip_markers(text: str) -> str:
 
 def add_marker(answer: str, n: int) -> str:
     """Append ``[n]`` to an answer that cites nothing, before its final punctuation."""
+    return add_markers(answer, [n])
+
+
+def add_markers(answer: str, numbers: list[int]) -> str:
+    """Append ``[n]`` for each of ``numbers``, before the answer's final punctuation."""
+    markers = "".join(f"[{n}]" for n in numbers)
     stripped = answer.rstrip()
     if stripped and stripped[-1] in ".!?؟":
-        return f"{stripped[:-1]} [{n}]{stripped[-1]}"
-    return f"{stripped} [{n}]"
+        return f"{stripped[:-1]} {markers}{stripped[-1]}"
+    return f"{stripped} {markers}"

@@ -7,7 +7,9 @@ turns ``NabaaError`` into a one-line message and exit status 1.
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +24,7 @@ from rag.config import PROJECT_ROOT, Settings, get_settings
 from rag.errors import NabaaError
 from rag.pipeline import Answer, Pipeline
 from rag.prompts import Turn
+from rag.questions import MAX_TOP_K, check_top_k, prepare_question
 
 app = typer.Typer(
     help="Nabaa: ask questions about Arabic news articles, offline, with cited answers.",
@@ -35,7 +38,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 SeedsOpt = Annotated[Path | None, typer.Option("--seeds", help="Articles folder.")]
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-KOpt = Annotated[int | None, typer.Option("--k", "-k", help="Passages to retrieve.")]
+KOpt = Annotated[
+    int | None, typer.Option("--k", "-k", help=f"Passages to retrieve (1-{MAX_TOP_K}).")
+]
 
 
 def _settings(seeds: Path | None, index: Path | None) -> Settings:
@@ -51,8 +56,24 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+class _ProgressLines:
+    """Progress as a line every ``every`` seconds, for a log that is not a terminal."""
+
+    def __init__(self, label: str, every: float = 10.0) -> None:
+        self.label, self.every, self.last = label, every, 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every or done == total:
+            self.last = now
+            err.print(f"{self.label}: {done:,}/{total:,}", markup=False)
+
+
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    if not err.is_terminal:
+        yield _ProgressLines(label)
+        return
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -63,6 +84,11 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
     ) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _check_question(question: str) -> None:
+    """Reject an empty or wordless question before loading any model."""
+    prepare_question(question, get_settings().max_question_chars)
 
 
 def _print_notices(pipeline: Pipeline, notices: list[str]) -> None:
@@ -100,9 +126,10 @@ def _print_sources(answer: Answer) -> None:
         return
     for c in answer.citations:
         sentence = c.text[c.sentence_start - c.start : c.sentence_end - c.start]
+        quoted = f"\n    [dim]quoted:[/dim] {escape(c.quote)}" if c.quote else ""
         out.print(
             f"[bold]\\[{c.n}][/bold] {escape(c.title)} [dim]({escape(c.passage_id)}, "
-            f"score {c.score:.2f})[/dim]\n    {escape(sentence)}"
+            f"score {c.score:.2f})[/dim]\n    {escape(sentence)}{quoted}"
         )
 
 
@@ -120,7 +147,7 @@ def _stream_answer(pipeline: Pipeline, question: str, history: list[Turn]) -> An
     assert answer is not None
     if answer.answer != streamed.strip():
         # Citations were checked after the stream: show the answer as it was filed.
-        out.print(f"[dim]With citations:[/dim] {escape(answer.answer)}")
+        out.print(f"[dim]Answer:[/dim] {escape(answer.answer)}")
     return answer
 
 
@@ -145,6 +172,8 @@ def add(
         pipeline = Pipeline(_settings(seeds, index))
         for path in files:
             try:
+                if not path.is_file():
+                    raise NabaaError(f"{path} is not a file.")
                 saved = pipeline.add_article(path.name, path.read_bytes())
                 out.print(f"Added {escape(str(path))} as {escape(saved)}")
             except (NabaaError, OSError) as exc:
@@ -177,6 +206,9 @@ def retrieve(
 ) -> None:
     """Show the passages retrieved for a question, without the LLM."""
     with _user_errors():
+        _check_question(question)
+        if k is not None:
+            check_top_k(k)
         pipeline = Pipeline(_settings(seeds, index))
         _ensure_index(pipeline)
         result = pipeline.retrieve(question, k)
@@ -198,6 +230,7 @@ def ask(
 ) -> None:
     """Answer one question, citing the passages it rests on."""
     with _user_errors():
+        _check_question(question)
         pipeline = Pipeline(_settings(seeds, index))
         _warm_up(pipeline)
         if json_:
@@ -389,4 +422,7 @@ def models() -> None:
 
 def main() -> None:
     """Entry point for ``python -m rag``."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logging.getLogger("nabaa").addHandler(handler)
     app()

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     # 1.8% missed refusals.
     min_score: float = 0.232
 
+    # Answers. "extractive": an answer in the passages' language is copied from them
+    # (decoding can only copy); one in another language is written from a copied quote
+    # and its names are checked against it. "generative": the model writes freely (for a
+    # larger GGUF); its answer is checked for support afterwards.
+    answer_mode: Literal["extractive", "generative"] = "extractive"
+    # An extractive answer is refused when log P(refusal) among the tokens it may start
+    # with is above this: the model would rather say the passages do not answer.
+    refusal_logprob: float = -3.0
+
     # Generation.
     n_ctx: int = 4096
     # Memory-map the GGUF. Off: llama.cpp repacks the weights for this CPU anyway, and with
@@ -111,6 +120,9 @@ class Settings(BaseSettings):
     port: int = 7860
     auth_user: str | None = None
     auth_password: str | None = None
+    # Wrong passwords in a row that lock the login, and for how long (each also waits 1 s).
+    login_max_failures: int = 5
+    login_lockout_s: float = 300.0
     max_upload_bytes: int = 2_000_000
 
     @cached_property

@@ -55,6 +55,7 @@ class Embedder:
         dtype: str = "float32",
         backend: str = "torch",
         export_root: Path | None = None,
+        remedy: str = "",
     ) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
@@ -83,8 +84,7 @@ class Embedder:
             )
         except Exception as exc:
             raise ModelError(
-                f"Could not load the embedding model from {path}: {exc}. Delete the folder to "
-                "have the default model rebuilt, or set NABAA_EMBEDDER_PATH."
+                f"Could not load the embedding model from {path}: {exc}. {remedy}".strip()
             ) from exc
         self.path = path
         self.dim = int(self.model.get_embedding_dimension())

@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from rag.arabic import tokens
+from rag.articles import load_articles
 from rag.chunking import Passage
 from rag.citations import strip_markers
 from rag.config import Settings
 from rag.language import answer_language, detect_language
+from rag.names import check_names
 from rag.pipeline import Answer, Citation, Pipeline
 
 
@@ -234,6 +236,9 @@ def summarize(results: list[Result], settings: dict) -> dict:
         "citation_accuracy": _mean(
             [any(is_hit(_cited_passage(c), r.q) for c in r.answer.citations) for r in replied]
         ),
+        # Answers naming a person or place (Latin script) that none of their cited passages
+        # spells, in either script: invented names.
+        "invented_names": sum(_invents_names(r.answer) for r in answered),
     }
     report["latency"] = {
         key: percentiles([r.answer.timings[key] for r in answered if not r.answer.refused])
@@ -256,7 +261,15 @@ def _question_record(r: Result) -> dict:
         "contains": contains_answer(answer.answer, r.q.answers, r.q.answers_all),
         "f1": round(max((token_f1(answer.answer, a) for a in r.q.answers), default=0.0), 3),
         "cited": [c.passage_id for c in answer.citations],
+        "checks": answer.checks,
     }
+
+
+def _invents_names(answer: Answer) -> bool:
+    if answer.refused:
+        return False
+    cited = "\n".join(c.text for c in answer.citations)
+    return not check_names(strip_markers(answer.answer), cited, allowed=answer.question).ok
 
 
 def _cited_passage(c: Citation) -> Passage:
@@ -281,14 +294,25 @@ def evaluation_pipeline(settings: Settings, dataset: Path) -> tuple[Pipeline, li
     """A pipeline over the data set's corpus and its questions.
 
     SQuAD contexts become articles of an index cached under the cache folder, keyed by
-    the data set's content, so a second run does not re-embed them.
+    the data set's content, so a second run does not re-embed them. A ``seeds_qa.json``
+    file is asked against the seeds folder, unless it names its own ``corpus``: the
+    seeds and/or a SQuAD file's contexts (a path relative to it), indexed together.
     """
     data = json.loads(dataset.read_text(encoding="utf-8"))
-    if "questions" in data:
+    corpus = data.get("corpus")
+    if "questions" in data and not corpus:
         return Pipeline(settings), load_seeds_qa(dataset)
     key = hashlib.sha256(dataset.read_bytes()).hexdigest()[:12]
     root = settings.cache_dir / "eval" / key
-    questions = load_squad(dataset, root / "seeds")
+    if "questions" in data:
+        questions = load_seeds_qa(dataset)
+        if corpus.get("squad"):
+            load_squad(dataset.parent / corpus["squad"], root / "seeds")
+        if corpus.get("seeds"):
+            for article in load_articles(settings.seeds_dir).articles:
+                (root / "seeds" / article.path.name).write_text(article.text, encoding="utf-8")
+    else:
+        questions = load_squad(dataset, root / "seeds")
     squad_settings = settings.model_copy(
         update={"seeds_dir": root / "seeds", "index_dir": root / "index"}
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -21,6 +22,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 from filelock import FileLock
+from pydantic import TypeAdapter
 
 from rag.articles import Article, load_articles
 from rag.chunking import Passage, chunk_article
@@ -30,6 +32,7 @@ from rag.keyword import KeywordIndex
 
 FORMAT_VERSION = 1
 _CURRENT = "CURRENT"
+_VERSION_NAME = re.compile(r"v-[0-9A-Za-z-]+")
 
 
 @dataclass
@@ -54,10 +57,13 @@ class Manifest:
     built_at: str = ""
 
     @classmethod
-    def from_json(cls, data: dict) -> Manifest:
-        """Parse a manifest dict, raising KeyError/TypeError if it is malformed."""
-        articles = {k: IndexedArticle(**v) for k, v in data["articles"].items()}
-        return cls(**{**data, "articles": articles})
+    def from_json(cls, text: str) -> Manifest:
+        """Parse ``manifest.json``, raising pydantic's ValidationError (a ValueError) unless
+        every field is there with its type: valid JSON of another shape is damage too."""
+        return _MANIFEST_SCHEMA.validate_json(text)
+
+
+_MANIFEST_SCHEMA = TypeAdapter(Manifest)
 
 
 @dataclass
@@ -172,7 +178,10 @@ def _current_version(index_dir: Path) -> Path | None:
     pointer = index_dir / _CURRENT
     if not pointer.is_file():
         return None
-    return index_dir / pointer.read_text().strip()
+    name = pointer.read_text(errors="replace").strip()
+    if not _VERSION_NAME.fullmatch(name):
+        raise IndexCorruptError(f"The index in {index_dir} is damaged ({_CURRENT} is not valid).")
+    return index_dir / name
 
 
 def load_index(index_dir: Path) -> Index | None:
@@ -181,7 +190,7 @@ def load_index(index_dir: Path) -> Index | None:
     if version is None:
         return None
     try:
-        manifest = Manifest.from_json(json.loads((version / "manifest.json").read_text()))
+        manifest = Manifest.from_json((version / "manifest.json").read_text())
         lines = (version / "passages.jsonl").read_text(encoding="utf-8").splitlines()
         passages = [_passage_from_json(line) for line in lines if line.strip()]
         faiss_index = faiss.read_index(str(version / "faiss.index"))

@@ -226,13 +226,22 @@ def ensure_embedder(settings: Settings, on_progress: ProgressHook | None = None)
     return check_embedder_folder(dest)
 
 
+def remedy(configured: Path | None, variable: str) -> str:
+    """What to do about a model that fails to load: the user's own, or the default one."""
+    if configured:
+        return f"It is the model {variable} names: point {variable} at a working one, or unset it."
+    return f"Delete it to have the default model rebuilt, or set {variable}."
+
+
 def check_gguf(path: Path) -> Path:
     """Raise a clear ModelError unless ``path`` is a readable GGUF file."""
     if not path.is_file():
         raise ModelError(f"LLM file {path} does not exist. Set NABAA_LLM_PATH to a .gguf file.")
     with path.open("rb") as fh:
         if fh.read(4) != b"GGUF":
-            raise ModelError(f"{path} is not a GGUF model file (bad header).")
+            raise ModelError(
+                f"{path} is not a GGUF model file (bad header). Set NABAA_LLM_PATH to a .gguf file."
+            )
     return path
 
 

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
 from rag.articles import save_article
+from rag.checks import passages_language, supported
 from rag.chunking import Passage
-from rag.citations import claims_citing, clean_citations
+from rag.citations import add_markers, claims_citing, clean_citations, strip_markers
 from rag.config import Settings
 from rag.embeddings import Embedder, resolve_dtype
-from rag.errors import IndexCorruptError, NabaaError
+from rag.errors import IndexCorruptError
+from rag.extractive import Copied, SpanConstraint, compose
 from rag.generation import LLM, loop_start
 from rag.index import (
     Index,
@@ -28,22 +30,22 @@ from rag.index import (
     stale_reason,
     update_index,
 )
-from rag.language import answer_language, detect_language
+from rag.language import answer_language
 from rag.memory import limit_heap_growth, release_free_memory
-from rag.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm
-from rag.prompts import REFUSAL_MARKER, REFUSALS, Turn, build_messages, fixed_messages
+from rag.mentions import unmentioned
+from rag.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm, remedy
+from rag.names import check_names, respell
+from rag.prompts import (
+    QUOTE_INSTRUCTION,
+    REFUSAL_MARKER,
+    REFUSALS,
+    TRANSLATE_INSTRUCTION,
+    Turn,
+    build_messages,
+    fixed_messages,
+)
+from rag.questions import check_top_k, prepare_question
 from rag.support import SentenceScorer, ground_citations
-
-LANGUAGE_LABELS = {
-    "fr": "French",
-    "de": "German",
-    "es": "Spanish",
-    "ru": "Russian",
-    "tr": "Turkish",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "nl": "Dutch",
-}
 
 
 @dataclass
@@ -83,6 +85,9 @@ class Citation:
     score: float
     sentence_start: int
     sentence_end: int
+    # The words the answer copied from the passage (for an English answer about an Arabic
+    # article: the Arabic it was written from); empty for a freely written answer.
+    quote: str = ""
 
 
 @dataclass
@@ -115,6 +120,10 @@ class Answer:
     timings: dict[str, float]
     model: dict[str, str]
     notices: list[str] = field(default_factory=list)
+    # What the checks found: "refused_by" (score, unmentioned, model, refusal_logprob,
+    # support, empty) and "refusal_logprob" (log P(refusal) at an extractive answer's
+    # first step).
+    checks: dict[str, float | str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         """The ``ask --json`` object."""
@@ -123,6 +132,26 @@ class Answer:
         for c in data["citations"]:
             c["score"] = round(c["score"], 4)
         return data
+
+
+# An answer: its text, what it copied from each cited passage, notices for the user.
+Written = tuple[str, list["Copied"], list[str]]
+
+NOT_MENTIONED = {
+    "en": "The passages found for this question never mention {}.",
+    "ar": "لا تذكر المقاطع التي وُجدت لهذا السؤال: {}.",
+}
+
+
+def _without_loop(pieces: Iterable[str]) -> str:
+    """The text of a stream, cut where it starts repeating itself."""
+    raw = ""
+    for piece in pieces:
+        raw += piece
+        cut = loop_start(raw)
+        if cut is not None:
+            return raw[:cut]
+    return raw
 
 
 def _is_refusal_prefix(text: str) -> bool:
@@ -154,6 +183,7 @@ class Pipeline:
             dtype=resolve_dtype(s.embedder_dtype),
             backend=s.embedder_backend,
             export_root=s.models_dir / "openvino",
+            remedy=remedy(s.embedder_path, "NABAA_EMBEDDER_PATH"),
         )
         release_free_memory()  # what loading the weights left behind
         return embedder
@@ -171,6 +201,7 @@ class Pipeline:
             seed=s.seed,
             use_mmap=s.llm_mmap,
             repeat_penalty=s.repeat_penalty,
+            remedy=remedy(s.llm_path, "NABAA_LLM_PATH"),
         )
         llm.prime(fixed_messages())
         return llm
@@ -273,33 +304,13 @@ class Pipeline:
 
     # Questions ---------------------------------------------------------------
 
-    def _prepare(self, question: str) -> tuple[str, str, list[str]]:
-        question = " ".join(question.split())
-        if not question:
-            raise NabaaError("The question is empty: type a question about the articles.")
-        notices: list[str] = []
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            notices.append(
-                f"The question was {len(question):,} characters; only the first "
-                f"{limit:,} were used."
-            )
-            question = question[:limit]
-        language = detect_language(question)
-        if answer_language(language) != language:
-            label = LANGUAGE_LABELS.get(language, language)
-            notices.append(
-                f"The question looks like {label}; Nabaa answers in English or "
-                "Arabic, so the answer is in English."
-            )
-        return question, language, notices
-
     def retrieve(
         self, question: str, k: int | None = None, history: Sequence[Turn] = ()
     ) -> Retrieval:
         """The ``k`` passages most similar to the question (and the previous question)."""
-        question, language, notices = self._prepare(question)
-        k = k or self.settings.top_k
+        prepared = prepare_question(question, self.settings.max_question_chars)
+        question, language = prepared.text, prepared.language
+        k = check_top_k(self.settings.top_k if k is None else k)
         index = self.index
         queries = [question]
         if history:
@@ -319,7 +330,7 @@ class Pipeline:
                     best[passage.passage_id] = (passage, cosine, rank_key)
         ranked = sorted(best.values(), key=lambda found: -found[2])[:k]
         hits = [Hit(rank=i, passage=p, score=s) for i, (p, s, _) in enumerate(ranked, start=1)]
-        return Retrieval(question=question, language=language, hits=hits, notices=notices)
+        return Retrieval(question=question, language=language, hits=hits, notices=prepared.notices)
 
     def ask_stream(
         self,
@@ -337,6 +348,8 @@ class Pipeline:
         language = answer_language(retrieval.language)
         relevant = [h for h in retrieval.hits if h.score >= s.min_score]
 
+        checks: dict[str, float | str] = {}
+
         def finish(text: str, refused: bool, citations: list[Citation]) -> Answer:
             timings.setdefault("first_token_s", time.perf_counter() - started)
             timings["total_s"] = time.perf_counter() - started
@@ -349,29 +362,163 @@ class Pipeline:
                 timings=timings,
                 model=self.model_names,
                 notices=retrieval.notices,
+                checks=checks,
             )
 
         if not relevant:
+            checks["refused_by"] = "score"
+            yield REFUSALS[language]
+            yield finish(REFUSALS[language], True, [])
+            return
+
+        passages = [h.passage for h in relevant]
+        missing = unmentioned(retrieval.question, [p.text for p in passages])
+        if missing:
+            checks["refused_by"] = "unmentioned"
+            retrieval.notices.append(NOT_MENTIONED[language].format(", ".join(missing)))
             yield REFUSALS[language]
             yield finish(REFUSALS[language], True, [])
             return
 
         max_tokens = max_tokens or s.max_answer_tokens
+        temperature = s.temperature if temperature is None else temperature
+        across = passages_language(passages) != language
+        extractive = s.answer_mode == "extractive"
         messages, shown = build_messages(
             retrieval.question,
-            [h.passage for h in relevant],
+            passages,
             history[-s.history_turns :],
             language,
             self.llm.count_tokens,
             budget=s.n_ctx - max_tokens,
+            instruction=QUOTE_INSTRUCTION if extractive and across else None,
         )
         score_of = {h.passage.passage_id: h.score for h in relevant}
+
+        def on_piece() -> None:
+            timings.setdefault("first_token_s", time.perf_counter() - started)
+
+        if extractive:
+            written = yield from self._copy(messages, shown, max_tokens, on_piece, checks)
+            if written is not None and across:
+                written = self._put_in_words(
+                    written, messages, shown, retrieval.question, max_tokens, temperature
+                )
+        else:
+            written = yield from self._write(
+                messages, shown, retrieval.question, language, max_tokens, temperature, on_piece
+            )
+            if written is None:
+                checks["refused_by"] = "model or support"
+        if written is None:
+            yield REFUSALS[language]
+            yield finish(REFUSALS[language], True, [])
+            return
+        text, cited, notices = written
+        retrieval.notices.extend(notices)
+        citations = [self._citation(shown[c.n - 1], c, score_of) for c in cited]
+        yield finish(text, False, citations)
+
+    def _citation(self, passage: Passage, copied: Copied, score_of: dict[str, float]) -> Citation:
+        """A citation of ``passage``: the sentence holding the copied words is its support."""
+        at = passage.start + copied.start
+        sentence_start, sentence_end = next(
+            ((a, b) for a, b in passage.sentences if a <= at < b), (passage.start, passage.end)
+        )
+        return Citation(
+            n=copied.n,
+            doc_id=passage.doc_id,
+            title=passage.title,
+            passage_id=passage.passage_id,
+            text=passage.text,
+            start=passage.start,
+            end=passage.end,
+            score=score_of[passage.passage_id],
+            sentence_start=sentence_start,
+            sentence_end=sentence_end,
+            quote=copied.quote,
+        )
+
+    def _copy(
+        self,
+        messages: list[dict[str, str]],
+        shown: list[Passage],
+        max_tokens: int,
+        on_piece: Callable[[], None],
+        checks: dict[str, float | str],
+    ) -> Generator[str, None, Written | None]:
+        """Stream an answer copied from ``shown``; None when the model refuses, or when
+        its probability of refusing is above the setting."""
+        constraint = None
+        stream = self.llm.stream_extract(messages, [p.text for p in shown], max_tokens)
+        with closing(stream):
+            for event in stream:
+                if isinstance(event, SpanConstraint):
+                    constraint = event
+                else:
+                    on_piece()
+                    yield event
+        logprob = constraint.refusal_logprob
+        if logprob is not None:
+            checks["refusal_logprob"] = round(logprob, 3)
+        if constraint.refused or not constraint.segments:
+            checks["refused_by"] = "model" if constraint.refused else "empty"
+            return None
+        if logprob is not None and logprob > self.settings.refusal_logprob:
+            checks["refused_by"] = "refusal_logprob"
+            return None
+        text, cited = compose(constraint)
+        return text, cited, []
+
+    def _put_in_words(
+        self,
+        quoted: Written,
+        messages: list[dict[str, str]],
+        shown: list[Passage],
+        question: str,
+        max_tokens: int,
+        temperature: float,
+    ) -> Written:
+        """The answer in the question's language, written from the quote; the quote itself
+        when the answer names anyone the cited passages do not (a name the model
+        misspelled next to its Arabic spelling is spelled from the Arabic instead)."""
+        quote, cited, _ = quoted
+        follow_up = [
+            *messages,
+            {"role": "assistant", "content": quote},
+            {"role": "user", "content": TRANSLATE_INSTRUCTION},
+        ]
+        with closing(self.llm.stream_follow_up(follow_up, max_tokens, temperature)) as stream:
+            raw = _without_loop(stream)
+        words = strip_markers(raw).replace(REFUSAL_MARKER, "").strip()
+        source = "\n".join(shown[c.n - 1].text for c in cited)
+        checked = respell(words, source, allowed=question) if words else None
+        if checked is None:
+            unmatched = ", ".join(check_names(words, source, allowed=question).unmatched)
+            notice = (
+                f"The English answer named {unmatched or 'nothing'}, which the cited passages do "
+                "not, so the article's own words are shown instead."
+            )
+            return quote, cited, [notice]
+        words = checked
+        return add_markers(words, [c.n for c in cited]), cited, []
+
+    def _write(
+        self,
+        messages: list[dict[str, str]],
+        shown: list[Passage],
+        question: str,
+        language: str,
+        max_tokens: int,
+        temperature: float,
+        on_piece: Callable[[], None],
+    ) -> Generator[str, None, Written | None]:
+        """Stream a freely written answer, then ground and check its citations."""
         raw = ""
         held = True  # hold back text while it could still be the refusal marker
-        temperature = s.temperature if temperature is None else temperature
         with closing(self.llm.stream_chat(messages, max_tokens, temperature)) as stream:
             for piece in stream:
-                timings.setdefault("first_token_s", time.perf_counter() - started)
+                on_piece()
                 raw += piece
                 cut = loop_start(raw)
                 if cut is not None:
@@ -384,36 +531,23 @@ class Pipeline:
                     yield raw
                 else:
                     yield piece
-
         text, cited = clean_citations(raw, len(shown))
         if REFUSAL_MARKER in raw or not text:
-            yield REFUSALS[language]
-            yield finish(REFUSALS[language], True, [])
-            return
+            return None
         if held:
             yield raw
-        scorer = SentenceScorer(self.embedder, shown, retrieval.question)
+        scorer = SentenceScorer(self.embedder, shown, question)
         text, cited = ground_citations(text, cited, scorer)
-        citations = []
+        if not supported(text, cited, shown, language):
+            return None
+        copied = []
         for n in cited:
             passage = shown[n - 1]
             claim = " ".join(claims_citing(text, n)) or text
-            (sentence_start, sentence_end), _ = scorer.best_sentence(claim, n)
-            citations.append(
-                Citation(
-                    n=n,
-                    doc_id=passage.doc_id,
-                    title=passage.title,
-                    passage_id=passage.passage_id,
-                    text=passage.text,
-                    start=passage.start,
-                    end=passage.end,
-                    score=score_of[passage.passage_id],
-                    sentence_start=sentence_start,
-                    sentence_end=sentence_end,
-                )
-            )
-        yield finish(text, False, citations)
+            (sentence_start, _), _ = scorer.best_sentence(claim, n)
+            at = sentence_start - passage.start
+            copied.append(Copied(n, "", at, at))
+        return text, copied, []
 
     def ask(self, question: str, history: Sequence[Turn] = (), **options: object) -> Answer:
         """The finished answer to ``question`` (see ``ask_stream`` for the options)."""

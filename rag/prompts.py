@@ -40,18 +40,21 @@ Article: افتتاح مصنع جديد
 [1] قال وزير الصناعة سامي الخوري إن المصنع الجديد سيفتتح في مارس المقبل بتكلفة 3.5 مليار دولار.
 </passages>"""
 
-# Worked examples (question, language, answer), sent as earlier turns: a fixed prefix,
-# so llama.cpp caches it. Short answers in the passage's words: the model otherwise
-# restates the question and paraphrases (ARCD F1 0.339 -> 0.387 on a 40-question slice).
-EXAMPLES: tuple[tuple[str, str, str], ...] = (
+# Worked examples (question, language, answer, English follow-up), sent as earlier turns:
+# a fixed prefix, so llama.cpp caches it. Short answers in the passage's words: the model
+# otherwise restates the question and paraphrases (ARCD F1 0.339 -> 0.387 on a
+# 40-question slice). The English example shows the two steps of an answer in another
+# language than the passages: the quote, then the answer written from it.
+EXAMPLES: tuple[tuple[str, str, str, str], ...] = (
     (
         "When will the factory open, and who said so?",
         "en",
+        "قال وزير الصناعة سامي الخوري إن المصنع الجديد سيفتتح في مارس المقبل [1]",
         "Industry minister Sami al-Khoury (سامي الخوري) said the new factory will open next March [1].",
     ),
-    ("كم وظيفة سيوفر المصنع؟", "ar", "ألفي وظيفة [2]."),
-    ("متى سيفتتح المصنع وبأي تكلفة؟", "ar", "في مارس المقبل، بتكلفة 3.5 مليار دولار [1]."),
-    ("بكم ارتفعت أسعار القمح؟", "ar", "بنسبة 4 بالمئة [3]."),
+    ("كم وظيفة سيوفر المصنع؟", "ar", "ألفي وظيفة [2].", ""),
+    ("متى سيفتتح المصنع وبأي تكلفة؟", "ar", "في مارس المقبل، بتكلفة 3.5 مليار دولار [1].", ""),
+    ("بكم ارتفعت أسعار القمح؟", "ar", "بنسبة 4 بالمئة [3].", ""),
 )
 
 
@@ -66,9 +69,14 @@ class Turn:
 def fixed_messages() -> list[dict[str, str]]:
     """The messages every prompt starts with: the system prompt and the worked examples."""
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for question, language, answer in EXAMPLES:
-        messages.append({"role": "user", "content": _ask(_EXAMPLE_PASSAGES, question, language)})
+    for question, language, answer, follow_up in EXAMPLES:
+        instruction = QUOTE_INSTRUCTION if follow_up else None
+        content = _ask(_EXAMPLE_PASSAGES, question, language, instruction)
+        messages.append({"role": "user", "content": content})
         messages.append({"role": "assistant", "content": answer})
+        if follow_up:
+            messages.append({"role": "user", "content": TRANSLATE_INSTRUCTION})
+            messages.append({"role": "assistant", "content": follow_up})
     return messages
 
 
@@ -98,13 +106,25 @@ def answer_instruction(language: str) -> str:
     return "Answer in English, in one sentence."
 
 
-def _ask(passages: str, question: str, language: str) -> str:
-    return f"{passages}\nQuestion: {question}\n{answer_instruction(language)}"
+# Extractive answers to a question in another language than the passages: first the
+# words of the passage are quoted (decoding can only copy), then put in the question's
+# language, from the quote alone.
+QUOTE_INSTRUCTION = "Quote the words of the passage that answer it, exactly as written."
+TRANSLATE_INSTRUCTION = (
+    "Now answer the question in English, in one sentence, using only the words you quoted."
+)
 
 
-def user_message(question: str, passages: Sequence[Passage], language: str) -> str:
-    """The current question with its passages and the language to answer in."""
-    return _ask(format_passages(passages), question, language)
+def _ask(passages: str, question: str, language: str, instruction: str | None = None) -> str:
+    return f"{passages}\nQuestion: {question}\n{instruction or answer_instruction(language)}"
+
+
+def user_message(
+    question: str, passages: Sequence[Passage], language: str, instruction: str | None = None
+) -> str:
+    """The current question with its passages and what to do (by default: the language
+    to answer in)."""
+    return _ask(format_passages(passages), question, language, instruction)
 
 
 def build_messages(
@@ -114,6 +134,7 @@ def build_messages(
     language: str,
     count_tokens: Callable[[str], int],
     budget: int,
+    instruction: str | None = None,
 ) -> tuple[list[dict[str, str]], list[Passage]]:
     """Chat messages that fit in ``budget`` tokens, and the passages they show.
 
@@ -127,7 +148,9 @@ def build_messages(
         for turn in history:
             messages.append({"role": "user", "content": turn.question})
             messages.append({"role": "assistant", "content": turn.answer})
-        messages.append({"role": "user", "content": user_message(question, passages, language)})
+        messages.append(
+            {"role": "user", "content": user_message(question, passages, language, instruction)}
+        )
         size = sum(count_tokens(m["content"]) + 8 for m in messages)
         if size <= budget or (not history and len(passages) <= 1):
             return messages, passages

@@ -20,8 +20,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
+from rag.articles import ARTICLE_SUFFIXES
 from rag.config import Settings
 from rag.errors import NabaaError
+from rag.login import LoginGuard
 from rag.pipeline import Answer, Citation, Pipeline
 from rag.prompts import Turn
 
@@ -61,6 +63,8 @@ details.source mark { background: #fde68a; color: inherit; padding: 1px 2px; }
 .score { font-weight: 400; opacity: .7; font-size: .9em; }
 .older > summary { opacity: .8; }
 .notice { opacity: .8; font-size: .9em; }
+blockquote.quote { margin: 6px 0 0; padding: 2px 10px; border-inline-start: 3px solid
+                   var(--color-accent-soft); opacity: .9; }
 #question textarea { unicode-bidi: plaintext; text-align: start; }
 """
 
@@ -73,9 +77,15 @@ class Conversation:
     answers: list[Answer] = field(default_factory=list)
 
 
-def _directed(inner: str) -> str:
-    # Blank lines keep Markdown parsing inside the div.
-    return f'<div dir="auto">\n\n{inner}\n\n</div>'
+def _directed(inner: str, css_class: str = "") -> str:
+    # The chat renders HTML, never Markdown: `inner` is escaped text plus our own tags.
+    attribute = f' class="{css_class}"' if css_class else ""
+    return f'<div dir="auto"{attribute}>{inner.replace(chr(10), "<br>")}</div>'
+
+
+def _text(text: str) -> str:
+    """``text`` as it must show in the chat: escaped, no Markdown, in its own direction."""
+    return _directed(html.escape(text, quote=False))
 
 
 _ARABIC_RUN = re.compile(r"[\u0600-\u06FF]+(?:[\s،]+[\u0600-\u06FF]+)*")
@@ -106,8 +116,14 @@ def render_answer(answer: Answer, turn: int) -> str:
 
     body = _isolate_runs(html.escape(answer.answer, quote=False), answer.language)
     body = re.sub(r"\[(\d+)\]", link, body)
+    quotes = "".join(
+        f'<blockquote class="quote" dir="auto">{html.escape(c.quote)} '
+        f'<a href="#src-{turn}-{c.n}" class="cite">[{c.n}]</a></blockquote>'
+        for c in answer.citations
+        if c.quote and c.quote not in answer.answer
+    )
     notices = "".join(f'<p class="notice">{html.escape(n)}</p>' for n in answer.notices)
-    return _directed(body + notices)
+    return _directed(body + quotes + notices, "answer")
 
 
 def _render_source(c: Citation, turn: int) -> str:
@@ -201,8 +217,8 @@ class WebApp:
         if not message or not message.strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        chat = [*chat, {"role": "user", "content": _directed(html.escape(message))}]
-        chat.append({"role": "assistant", "content": _directed("…")})
+        chat = [*chat, {"role": "user", "content": _text(message)}]
+        chat.append({"role": "assistant", "content": _text("…")})
         yield chat, "", gr.skip(), gr.skip(), conversation
         try:
             self._wait_ready()
@@ -219,16 +235,16 @@ class WebApp:
                     answer = event
                     break
                 raw += event
-                chat[-1] = {"role": "assistant", "content": _directed(html.escape(raw))}
+                chat[-1] = {"role": "assistant", "content": _text(raw)}
                 yield chat, "", gr.skip(), gr.skip(), conversation
         except NabaaError as exc:
-            chat[-1] = {"role": "assistant", "content": _directed(f"⚠️ {html.escape(str(exc))}")}
+            chat[-1] = {"role": "assistant", "content": _text(f"⚠️ {exc}")}
             yield chat, "", gr.skip(), gr.skip(), conversation
             return
         except Exception as exc:
             log.exception("answering failed")
             text = f"⚠️ Something went wrong: {type(exc).__name__}: {exc}"
-            chat[-1] = {"role": "assistant", "content": _directed(html.escape(text))}
+            chat[-1] = {"role": "assistant", "content": _text(text)}
             yield chat, "", gr.skip(), gr.skip(), conversation
             return
         conversation.turns.append(Turn(answer.question, answer.answer))
@@ -258,32 +274,38 @@ class WebApp:
             for a in self.pipeline.articles()
         ]
 
-    def _reindex(self, progress: gr.Progress, prefix: str = "") -> tuple[list[list], str]:
+    def _reindex(self, progress: gr.Progress) -> tuple[list[list], str]:
         def on_progress(done: int, total: int) -> None:
             progress((done, total), desc="Embedding passages", unit="passages")
 
         report = self.pipeline.update_index(on_progress)
-        summary = prefix + html.escape(report.summary()).replace("\n", "<br>")
-        return self.article_rows(), summary
+        return self.article_rows(), html.escape(report.summary()).replace("\n", "<br>")
 
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:
-        """Validate uploaded .txt files, save them into seeds/ and index them."""
-        self._wait_ready()
+        """Validate uploaded articles, save them into seeds/ and index them.
+
+        Every rejection, and an index that cannot be updated, is said in the status,
+        so API clients read the reason too.
+        """
         lines = []
-        for path in files or []:
-            name = Path(path).name
-            try:
-                saved = self.pipeline.add_article(name, Path(path).read_bytes())
-                lines.append(f"✅ {html.escape(name)} saved as seeds/{html.escape(saved)}")
-            except NabaaError as exc:
-                lines.append(f"❌ Rejected: {html.escape(str(exc))}")
-        rows, summary = self._reindex(progress, "<br>".join(lines) + "<br>")
-        return rows, summary, None
+        try:
+            self._wait_ready()
+            for path in files or []:
+                name = Path(path).name
+                try:
+                    saved = self.pipeline.add_article(name, Path(path).read_bytes())
+                    lines.append(f"✅ {html.escape(name)} saved as seeds/{html.escape(saved)}")
+                except NabaaError as exc:
+                    lines.append(f"❌ Rejected: {html.escape(str(exc))}")
+            rows, summary = self._reindex(progress)
+        except NabaaError as exc:
+            rows, summary = self.article_rows(), f"❌ {html.escape(str(exc))}"
+        return rows, "<br>".join([*lines, summary]), None
 
     def rescan(self, progress: gr.Progress = gr.Progress()) -> tuple[list[list], str]:
         """Re-read seeds/ and update the index incrementally."""
-        self._wait_ready()
         try:
+            self._wait_ready()
             return self._reindex(progress)
         except NabaaError as exc:
             return self.article_rows(), f"❌ {html.escape(str(exc))}"
@@ -299,7 +321,7 @@ class WebApp:
             else ""
         )
         rows = self.article_rows() if done else gr.skip()
-        return f"**Status:** {html.escape(status)}", models, rows, gr.Timer(active=not done)
+        return f"<b>Status:</b> {html.escape(status)}", models, rows, gr.Timer(active=not done)
 
     # Layout ----------------------------------------------------------------
 
@@ -311,12 +333,19 @@ class WebApp:
                 "## Nabaa · نبأ\nAsk about the articles in English or Arabic. Every answer "
                 "cites its passages: click a **[n]** to read the sentence it rests on."
             )
-            status = gr.Markdown("**Status:** Starting…", elem_id="status")
+            status = gr.HTML("<b>Status:</b> Starting…", elem_id="status")
             conversation = gr.State(Conversation())
             with gr.Row():
                 with gr.Column(scale=3):
+                    # Markdown and LaTeX off: text from articles or a question must not
+                    # become an image or link that the browser fetches.
                     chatbot = gr.Chatbot(
-                        height=520, buttons=["copy"], elem_id="chat", label="Conversation"
+                        height=520,
+                        buttons=["copy"],
+                        elem_id="chat",
+                        label="Conversation",
+                        render_markdown=False,
+                        latex_delimiters=[],
                     )
                     with gr.Row():
                         box = gr.Textbox(
@@ -340,11 +369,12 @@ class WebApp:
                             wrap=True,
                             elem_id="articles",
                         )
+                        limit = f"{s.max_upload_bytes:,} bytes"
                         upload = gr.File(
                             file_count="multiple",
-                            file_types=[".txt"],
+                            file_types=list(ARTICLE_SUFFIXES),
                             type="filepath",
-                            label=f"Add .txt articles (UTF-8, up to {s.max_upload_bytes:,} bytes)",
+                            label=f"Add .txt or .md articles (UTF-8, at most {limit})",
                             elem_id="upload",
                         )
                         rescan = gr.Button("Rescan seeds/ and update the index", elem_id="rescan")
@@ -408,7 +438,11 @@ class WebApp:
         s = self.settings
         demo = self.build()
         demo.queue(default_concurrency_limit=1)
-        auth = (s.auth_user, s.auth_password) if s.auth_user and s.auth_password else None
+        auth = None
+        if s.auth_user and s.auth_password:
+            auth = LoginGuard(
+                s.auth_user, s.auth_password, s.login_max_failures, s.login_lockout_s
+            ).check
         demo.launch(
             server_name=s.host,
             server_port=s.port,

@@ -5,7 +5,9 @@ Screenshots land in artifacts/screenshots/.
 
 from __future__ import annotations
 
+import http.server
 import shutil
+import threading
 
 import pytest
 
@@ -18,6 +20,37 @@ SHOTS = ARTIFACTS / "screenshots"
 LAST_BOT = (
     "(() => { const m = document.querySelectorAll('#chat .bot'); return m[m.length - 1]; })()"
 )
+# Limits that only catch a hang: how long an answer takes is measured by `rag bench`.
+HANG_MS = 15 * 60 * 1000
+FINISHED = "document.querySelectorAll('#chat .bot .answer').length"
+
+
+class Listener:
+    """An HTTP server on loopback that records every request it gets."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        listener = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                listener.requests.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def listener():
+    server = Listener()
+    yield server
+    server.server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -40,27 +73,26 @@ def page(app_server):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app_server[0])
         page.wait_for_function(
-            "document.querySelector('#status')?.innerText.includes('Ready')", timeout=300_000
+            "document.querySelector('#status')?.innerText.includes('Ready')", timeout=HANG_MS
         )
         yield page
         browser.close()
 
 
 def ask(page, question: str) -> None:
-    """Type a question, press Enter, wait until the streamed answer is finished."""
-    before = page.evaluate("document.querySelectorAll('#chat .bot').length")
+    """Type a question, press Enter, wait until this question's answer is finished.
+
+    Only the finished answer is rendered with the class "answer"; the text streamed
+    before it, and the answers before it, do not count.
+    """
+    finished = page.evaluate(FINISHED)
     page.fill("#question textarea", question)
     page.press("#question textarea", "Enter")
-    page.wait_for_function(
-        f"document.querySelectorAll('#chat .bot').length > {before}", timeout=60_000
-    )
-    # The final render turns [n] into links and fills the timings line.
-    page.wait_for_function(
-        f"{LAST_BOT}?.querySelector('a.cite') || "
-        "document.querySelector('#timings')?.innerText.includes('total')",
-        timeout=300_000,
-    )
-    page.wait_for_function(f"{LAST_BOT}?.querySelector('a.cite')", timeout=30_000)
+    page.wait_for_function(f"{FINISHED} > {finished}", timeout=HANG_MS)
+
+
+def last_answer_cites(page) -> bool:
+    return page.evaluate(f"!!{LAST_BOT}.querySelector('a.cite')")
 
 
 def direction_of_last_answer(page) -> str:
@@ -76,6 +108,7 @@ def test_english_and_arabic_answers_with_their_direction_and_citations(page):
 
     ask(page, "ما هو موقف لوكاشينكو من استخدام الأسلحة النووية؟")
     assert direction_of_last_answer(page) == "rtl"
+    assert last_answer_cites(page)
 
     link = page.locator("#chat .bot a.cite").last
     target = link.get_attribute("href").lstrip("#")
@@ -103,7 +136,7 @@ def test_upload_an_article_and_ask_about_it(page, app_server, tmp_path):
     page.get_by_role("tab", name="Articles").click()
     page.set_input_files("#upload input[type=file]", [str(article), str(rejected)])
     page.wait_for_function(
-        "document.querySelector('#index-status')?.innerText.includes('Added')", timeout=300_000
+        "document.querySelector('#index-status')?.innerText.includes('Added')", timeout=HANG_MS
     )
     status = page.inner_text("#index-status")
     assert "amman_bridge.txt" in status and "Rejected" in status and "not UTF-8" in status
@@ -113,15 +146,43 @@ def test_upload_an_article_and_ask_about_it(page, app_server, tmp_path):
     assert not (seeds / "latin1.txt").exists()
     page.wait_for_function(
         "document.querySelector('#articles')?.innerText.includes('amman_bridge')",
-        timeout=30_000,
+        timeout=HANG_MS,
     )
     page.screenshot(path=str(SHOTS / "articles.png"), full_page=True)
 
     page.get_by_role("tab", name="Sources").click()
     ask(page, "How long is the new bridge in Amman?")
     answer = page.evaluate(f"{LAST_BOT}.innerText")
-    assert "800" in answer
+    assert "800" in answer and last_answer_cites(page)
     link = page.locator("#chat .bot a.cite").last
     target = link.get_attribute("href").lstrip("#")
     link.click()
     assert "جسر" in page.locator(f"#sources details#{target}").inner_text()
+
+
+def test_markdown_from_a_question_or_an_article_is_shown_as_text(page, app_server, listener):
+    """Nothing a question or an article says can make the browser fetch an address."""
+    _, seeds = app_server
+    image = f"![p]({listener.url}/question.png)"
+    ask(page, f"{image} Who is the president of Kazakhstan?")
+    user = page.evaluate(
+        "(() => { const m = document.querySelectorAll('#chat .user'); "
+        "return m[m.length - 1].innerText; })()"
+    )
+    assert image in user
+    (seeds / "harbour.txt").write_text(
+        f"Harbour news ![t]({listener.url}/title.png)\n"
+        f"The harbour of Aqaba handled ![a]({listener.url}/article.png) 90 ships in May.\n",
+        encoding="utf-8",
+    )
+    page.get_by_role("tab", name="Articles").click()
+    page.click("#rescan")
+    page.wait_for_function(
+        "document.querySelector('#articles')?.innerText.includes('harbour')", timeout=HANG_MS
+    )
+    assert f"![t]({listener.url}/title.png)" in page.inner_text("#articles")
+    page.get_by_role("tab", name="Sources").click()
+    ask(page, "How many ships did the harbour of Aqaba handle in May?")
+    page.wait_for_timeout(1000)  # time for any image the page holds to be fetched
+    assert listener.requests == []
+    assert page.locator("#chat img, #sources img, #articles img").count() == 0

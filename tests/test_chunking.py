@@ -90,7 +90,7 @@ def test_save_article_validates_and_never_overwrites(tmp_path):
     assert save_article(tmp_path, "news.txt", text, 1000) == "news.txt"  # same content
     assert save_article(tmp_path, "news.txt", "آخر".encode(), 1000) == "news-2.txt"
     assert (tmp_path / "news.txt").read_bytes() == text
-    with pytest.raises(NabaaError, match=r"only \.txt"):
+    with pytest.raises(NabaaError, match=r"only \.txt and \.md"):
         save_article(tmp_path, "x.pdf", text, 1000)
     with pytest.raises(NabaaError, match="limit"):
         save_article(tmp_path, "big.txt", b"a" * 2000, 1000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,9 @@ from tests.conftest import SEEDS
 pytestmark = pytest.mark.models
 
 
-def rag(*args: str, stdin: str | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def rag(
+    *args: str, stdin: str | None = None, timeout: int = 1800, env: dict | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "rag", *args],
         input=stdin,
@@ -23,6 +26,7 @@ def rag(*args: str, stdin: str | None = None, timeout: int = 600) -> subprocess.
         text=True,
         timeout=timeout,
         cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -111,7 +115,7 @@ def test_index_reports_what_changed(folders):
     with open(extra, "w", encoding="utf-8") as fh:
         fh.write("خبر قصير\nافتتح متحف جديد في القاهرة.")
     with open(f"{seeds}/broken.txt", "wb") as fh:
-        fh.write(b"\xff\xfe\x00binary")
+        fh.write(b"\x89PNG\r\n\x1a\n\x00\x00binary")
     result = rag("index", *folders)
     assert result.returncode == 0, result.stderr
     assert "Added: extra" in result.stdout
@@ -131,3 +135,35 @@ def test_empty_question_is_a_clear_error(folders):
     assert result.returncode == 1
     assert "The question is empty" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("question", ["🙂🙂", "\u200b\u200c"])
+def test_a_wordless_question_is_refused_before_any_model_loads(folders, question, tmp_path):
+    # Models that cannot load: had they been loaded first, their error would show.
+    env = {"NABAA_LLM_PATH": str(tmp_path / "none.gguf"), "NABAA_EMBEDDER_PATH": str(tmp_path)}
+    for command in ("ask", "retrieve"):
+        result = rag(command, question, *folders, env=env)
+        assert result.returncode == 1
+        assert "no letters or digits" in result.stderr or "empty" in result.stderr
+        assert "model" not in result.stderr.lower() and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("k", ["0", "-1", "51"])
+def test_k_out_of_range_says_what_is_allowed(folders, k):
+    result = rag("retrieve", "Who is the president of Kazakhstan?", "--k", k, *folders)
+    assert result.returncode == 1
+    assert f"k must be between 1 and 50 passages, not {k}" in result.stderr
+
+
+def test_a_symlink_in_seeds_is_named_and_not_indexed(tmp_path):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    (seeds / "passwd.txt").symlink_to("/etc/passwd")
+    index = ["--seeds", str(seeds), "--index", str(tmp_path / "index")]
+    result = rag("index", *index)
+    assert result.returncode == 0, result.stderr
+    assert "passwd.txt: a symbolic link" in result.stdout
+    listed = rag("articles", *index).stdout
+    assert "passwd" not in listed and "root:" not in listed
+    # Not a terminal: progress comes as lines, not a redrawn bar.
+    assert "Embedding passages:" in result.stderr

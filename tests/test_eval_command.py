@@ -37,6 +37,7 @@ def test_eval_report_shape_and_recall_floor(tmp_path):
         "refusal_accuracy",
         "false_refusal_rate",
         "citation_accuracy",
+        "invented_names",
     }
     assert set(data["latency"]["first_token_s"]) == {"p50", "p95"}
     assert data["settings"]["limit"] == 4

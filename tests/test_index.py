@@ -128,3 +128,27 @@ def test_a_binary_file_is_skipped_with_a_warning(tmp_path, seeds, counting_embed
     report = _update(seeds, tmp_path / "index", counting_embedder)
     assert any("photo.txt" in p for p in report.problems)
     assert "photo" not in {p.doc_id for p in load_index(tmp_path / "index").passages}
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    ['{"articles": []}', "[]", '"text"', "null", '{"embedder": "x", "dim": "many"}'],
+)
+def test_a_manifest_of_the_wrong_shape_is_damage(tmp_path, seeds, counting_embedder, manifest):
+    index_dir = tmp_path / "index"
+    _update(seeds, index_dir, counting_embedder)
+    (load_index(index_dir).path / "manifest.json").write_text(manifest)
+    with pytest.raises(IndexCorruptError, match="damaged"):
+        load_index(index_dir)
+    report = _update(seeds, index_dir, counting_embedder)
+    assert "damaged" in report.rebuilt_reason
+    assert load_index(index_dir).faiss_index.ntotal == report.n_passages
+
+
+@pytest.mark.parametrize("pointer", ["../../etc", "/tmp", "v-x/../../y", ""])
+def test_current_may_only_name_a_version_folder(tmp_path, seeds, counting_embedder, pointer):
+    index_dir = tmp_path / "index"
+    _update(seeds, index_dir, counting_embedder)
+    (index_dir / "CURRENT").write_text(pointer)
+    with pytest.raises(IndexCorruptError, match="CURRENT"):
+        load_index(index_dir)

@@ -60,3 +60,20 @@ def test_configured_model_paths_are_checked(tmp_path):
         check_gguf(tmp_path / "fake.gguf")
     with pytest.raises(ModelError, match="not a sentence-transformers"):
         check_embedder_folder(tmp_path)
+
+
+@pytest.mark.parametrize("configured", [True, False])
+def test_a_model_that_fails_to_load_names_the_right_remedy(tmp_path, configured):
+    from rag.generation import LLM
+    from rag.model_store import remedy
+
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + bytes(4096))
+    with pytest.raises(ModelError) as err:
+        LLM(bad, 512, 1, 0, 64, 0, remedy=remedy(bad if configured else None, "NABAA_LLM_PATH"))
+    message = str(err.value)
+    assert str(bad) in message
+    if configured:
+        assert "NABAA_LLM_PATH names" in message and "Delete" not in message
+    else:
+        assert "Delete it to have the default model rebuilt" in message

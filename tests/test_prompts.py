@@ -1,7 +1,15 @@
 """Prompt layout: passages grouped by article, best article last, numbers by rank."""
 
 from rag.chunking import Passage
-from rag.prompts import EXAMPLES, build_messages, fixed_messages, format_passages, user_message
+from rag.prompts import (
+    EXAMPLES,
+    QUOTE_INSTRUCTION,
+    TRANSLATE_INSTRUCTION,
+    build_messages,
+    fixed_messages,
+    format_passages,
+    user_message,
+)
 
 
 def _passage(doc: str, i: int, start: int, text: str) -> Passage:
@@ -50,11 +58,15 @@ def test_answer_instruction_by_language_and_name_rule_in_the_cached_prefix():
 
 
 def test_worked_examples_are_laid_out_like_the_real_question():
-    examples = fixed_messages()[1::2]
-    real = user_message("Who said it?", [_passage("a", 0, 0, "نص عربي.")], "en")
+    examples = [m for m in fixed_messages()[1:] if m["content"].startswith("<passages>")]
     assert len(examples) == len(EXAMPLES)
     for message in examples:
         assert message["role"] == "user"
         assert message["content"].startswith("<passages>\nArticle: ")
         assert message["content"].split("\n")[-2].startswith("Question: ")
-    assert real.split("\n")[-1] == examples[0]["content"].split("\n")[-1]
+    # The English example shows both steps of an answer about an Arabic article.
+    real = user_message("Who said it?", [_passage("a", 0, 0, "نص عربي.")], "en", QUOTE_INSTRUCTION)
+    assert real.split("\n")[-1] == examples[0]["content"].split("\n")[-1] == QUOTE_INSTRUCTION
+    assert fixed_messages()[3] == {"role": "user", "content": TRANSLATE_INSTRUCTION}
+    arabic = user_message("من قال؟", [_passage("a", 0, 0, "نص عربي.")], "ar")
+    assert arabic.split("\n")[-1] == examples[1]["content"].split("\n")[-1]

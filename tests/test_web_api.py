@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -75,13 +78,56 @@ def test_nothing_outside_the_app_is_served(app_server):
 def test_login_is_required_when_configured(tmp_path):
     from tests.conftest import start_app
 
-    proc, url, _ = start_app(tmp_path, NABAA_AUTH_USER="analyst", NABAA_AUTH_PASSWORD="s3cret")
+    proc, url, _ = start_app(
+        tmp_path,
+        NABAA_AUTH_USER="analyst",
+        NABAA_AUTH_PASSWORD="s3cret",
+        NABAA_LOGIN_MAX_FAILURES="3",
+    )
     try:
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"{url}/config", timeout=10)
         assert err.value.code == 401
         client = Client(url, auth=("analyst", "s3cret"), verbose=False)
         assert "/ask" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+
+        def login(password: str) -> int:
+            form = urllib.parse.urlencode({"username": "analyst", "password": password})
+            try:
+                urllib.request.urlopen(f"{url}/login", form.encode(), timeout=30)
+            except urllib.error.HTTPError as exc:
+                return exc.code
+            return 200
+
+        started = time.monotonic()
+        assert [login("guess") for _ in range(3)] == [400, 400, 400]
+        assert time.monotonic() - started >= 3  # each failure waits a second
+        assert login("s3cret") == 400  # locked now, even with the right password
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_rejected_upload_says_why_through_the_api(app_server, tmp_path):
+    from gradio_client import handle_file
+
+    url, seeds = app_server
+    client = Client(url, verbose=False)
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("Café olé".encode("latin-1"))
+    _, status, _ = client.predict([handle_file(str(latin1))], api_name="/upload")
+    assert "Rejected" in status and "not UTF-8" in status
+
+    # With no readable article left, the index cannot be updated: that is said too.
+    parked = tmp_path / "parked"
+    shutil.move(seeds, parked)
+    seeds.mkdir()
+    try:
+        _, status, _ = client.predict([handle_file(str(latin1))], api_name="/upload")
+        assert "Rejected" in status and "No readable articles" in status
+    finally:
+        shutil.rmtree(seeds)
+        shutil.move(parked, seeds)
+    _, status = client.predict(api_name="/rescan")
+    assert "Traceback" not in status
+    assert client.predict("من هو رئيس كازاخستان؟", api_name="/ask")["citations"]

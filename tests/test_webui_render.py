@@ -38,7 +38,14 @@ def test_markers_become_links_and_text_is_escaped():
     assert '<a href="#src-2-1" class="cite"' in html
     assert "[7]" in html and "#src-2-7" not in html
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert html.startswith('<div dir="auto">')
+    assert html.startswith('<div dir="auto" class="answer">')
+
+
+def test_line_breaks_are_kept_without_markdown():
+    html = render_answer(
+        _answer("first line\n![p](http://127.0.0.1:9/q.png) [1]", [_citation()]), 0
+    )
+    assert "first line<br>![p](http://127.0.0.1:9/q.png)" in html
 
 
 def test_sources_highlight_the_supporting_sentence():

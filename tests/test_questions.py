@@ -1,0 +1,36 @@
+import pytest
+
+from rag.errors import NabaaError
+from rag.questions import MAX_TOP_K, check_top_k, prepare_question
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "\u200b\u200c\u200d", "\u200f\u200e \ufeff", "\x00\x07"]
+)
+def test_nothing_visible_is_an_empty_question(text):
+    with pytest.raises(NabaaError, match="empty"):
+        prepare_question(text, 1000)
+
+
+@pytest.mark.parametrize("text", ["🙂🙂🙂", "?!…", "🇯🇴 ❤️ 👍", "؟؟؟ ،،"])
+def test_no_letters_or_digits_is_refused_with_a_reason(text):
+    with pytest.raises(NabaaError, match="no letters or digits"):
+        prepare_question(text, 1000)
+
+
+def test_hidden_characters_are_removed_and_words_kept():
+    question = prepare_question("من\u200b هو رئيس\u200f كازاخستان؟ 🙂", 1000)
+    assert question.text == "من هو رئيس كازاخستان؟ 🙂" and question.language == "ar"
+    assert prepare_question("١٩٥٤", 1000).text == "١٩٥٤"
+
+
+def test_a_long_question_is_cut_with_a_notice():
+    question = prepare_question("Who is he? " * 200, 100)
+    assert len(question.text) == 100 and "only the first 100" in question.notices[0]
+
+
+@pytest.mark.parametrize("k", [0, -1, MAX_TOP_K + 1])
+def test_k_out_of_range_says_what_is_allowed(k):
+    with pytest.raises(NabaaError, match=f"between 1 and {MAX_TOP_K}"):
+        check_top_k(k)
+    assert check_top_k(1) == 1 and check_top_k(MAX_TOP_K) == MAX_TOP_K
