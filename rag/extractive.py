@@ -18,6 +18,9 @@ from functools import cached_property
 # Tokens longer than this are never needed to copy: shorter ones spell the same bytes.
 MAX_TOKEN_BYTES = 32
 CONNECTORS = ("،", "، ", ",", ", ", " و", " and", " ،", ";", "؛")
+# A preposition the answer may open with though the passage has none there: the model
+# answers "في 19 نوفمبر 1954" where the passage writes "(19 نوفمبر 1954)".
+LEADS = ("في",)
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Vocabulary:
     marker_ids: frozenset[int]  # tokens that open a citation marker ("[", " [")
     connector_ids: frozenset[int]
     refusal_id: int | None = None  # first token of the refusal marker
+    lead_ids: frozenset[int] = frozenset()  # words an answer may open with, copied or not
 
     @cached_property
     def bytes_of(self) -> dict[int, bytes]:
@@ -108,6 +112,7 @@ class SpanConstraint:
     max_segments: int = 6
     segments: list[Segment] = field(default_factory=list)
     joins: list[str] = field(default_factory=list)  # the connector before each later segment
+    lead: str = ""  # the opening preposition, if the model wrote one
     refused: bool = False
     done: bool = False
     # log P(refusal) among the tokens allowed at the first step: how strongly the model
@@ -118,6 +123,7 @@ class SpanConstraint:
         self._texts = [_Text.of(p) for p in self.passages]
         self._copying: Copying | None = None
         self._after_marker = False
+        self._after_lead: set[tuple[int, int, int]] = set()
 
     # What may come next ------------------------------------------------------
 
@@ -136,10 +142,13 @@ class SpanConstraint:
         moves: dict[int, list[tuple[int, int, int]]] = {}
         for i, start, at in places:
             data = self._texts[i].data
-            for end in range(at + 1, min(len(data), at + MAX_TOKEN_BYTES) + 1):
-                token = self.vocab.token_of.get(data[at:end])
-                if token is not None:
-                    moves.setdefault(token, []).append((i, start, end))
+            # Right after an opening preposition, a space of the model's own may come first.
+            spaced = (i, start, at) in self._after_lead
+            for end in range(at + (0 if spaced else 1), min(len(data), at + MAX_TOKEN_BYTES) + 1):
+                for piece in (b" " + data[at:end], data[at:end]) if spaced else (data[at:end],):
+                    token = self.vocab.token_of.get(piece) if piece else None
+                    if token is not None:
+                        moves.setdefault(token, []).append((i, start, end))
         return moves
 
     def _closable(self) -> list[tuple[int, int, int]]:
@@ -165,8 +174,11 @@ class SpanConstraint:
             return moves
         if self._copying is None:
             moves = self._continuations(self._starts())
-            if not self.segments and self.vocab.refusal_id is not None:
-                moves.setdefault(self.vocab.refusal_id, [])
+            if not self.segments:
+                for token in self.vocab.lead_ids:
+                    moves.setdefault(token, [])
+                if self.vocab.refusal_id is not None:
+                    moves.setdefault(self.vocab.refusal_id, [])
             return moves
         moves = self._continuations(self._copying.places)
         if self._closable():
@@ -188,6 +200,14 @@ class SpanConstraint:
         """Take ``token`` (one of ``allowed()``); say what it was: "copy", "join", "cite",
         "end" or "refuse"."""
         places = moves[token]
+        if token in self.vocab.lead_ids and self._copying is None and not self.segments:
+            # Either the start of a copy, or a free opening word before one.
+            self.lead = self.vocab.bytes_of[token].decode("utf-8", "replace")
+            fresh = [(i, s, at) for i, s, at in self._starts() if at == s]
+            self._after_lead = set(fresh)
+            self._copying = Copying([*places, *fresh])
+            return "copy"
+        self._after_lead = set()
         if places:
             if self._copying is None:
                 self._copying = Copying(places)
@@ -242,6 +262,8 @@ def compose(constraint: SpanConstraint) -> tuple[str, list[Copied]]:
             join = constraint.joins[k - 1] if k - 1 < len(constraint.joins) else "،"
             parts.append(_spaced(join))
         text = constraint.segment_text(segment)
+        if not k and constraint.lead and not text.startswith(constraint.lead):
+            parts.append(f"{constraint.lead} ")
         parts.append(text)
         if k + 1 == len(segments) or segments[k + 1].passage != segment.passage:
             parts.append(f" [{segment.passage + 1}]")

@@ -14,7 +14,7 @@ import numpy as np
 
 from rag.chat_template import PromptEncoder
 from rag.errors import ModelError
-from rag.extractive import CONNECTORS, MAX_TOKEN_BYTES, SpanConstraint, Vocabulary
+from rag.extractive import CONNECTORS, LEADS, MAX_TOKEN_BYTES, SpanConstraint, Vocabulary
 from rag.prompts import REFUSAL_MARKER
 
 # A stretch of 4 to 80 characters said three times in a row at the end of the text.
@@ -171,6 +171,7 @@ class LLM:
             marker_ids=frozenset(markers),
             connector_ids=frozenset(connectors),
             refusal_id=self.prompts.text_tokens(REFUSAL_MARKER)[0],
+            lead_ids=frozenset(token_of[w.encode()] for w in LEADS if w.encode() in token_of),
         )
 
     def _evaluate(self, prompt: list[int]) -> None:

@@ -173,8 +173,10 @@ def check_names(english: str, arabic: str, allowed: str = "") -> NameCheck:
         if parts and not right:
             unmatched.append(" ".join(parts))
     plain = _PAIRED.sub(" ", english)
+    lowered = arabic.lower()
     for name in english_names(plain):
         remaining = [w for w in name.split() if w.lower() not in given]
+        remaining = [w for w in remaining if w.lower() not in lowered]  # written as is
         remaining = [
             w for w in remaining if not (w.lower() in EXONYMS and EXONYMS[w.lower()][-4:] in arabic)
         ]
@@ -192,15 +194,21 @@ def romanized(arabic: str) -> str:
 
 def respell(english: str, arabic: str, allowed: str = "") -> str | None:
     """``english`` with each name that does not match the Arabic spelling written after it
-    replaced by that spelling romanized ("Nicolas Sarkozy (نيكول باشينيان)" becomes
-    "Nykwl Bshynyn (نيكول باشينيان)"); None if a wrong name has no such spelling."""
+    mended: the words of the name that the spelling spells are kept ("Kassym-Jomart
+    Tokayev (توكاييف)" becomes "Tokayev (توكاييف)" where the passage has no قاسم جومارت),
+    and a name none of whose words it spells is replaced by the spelling romanized
+    ("Nicolas Sarkozy (نيكول باشينيان)" becomes "Nykwl Bshynyn (نيكول باشينيان)").
+    None if a wrong name has no such spelling."""
 
     def fix(match: re.Match[str]) -> str:
         latin, spelled = match.group(1), match.group(2).strip()
         if check_names(f"{latin} ({spelled})", arabic, allowed).ok:
             return match.group(0)
-        kept = " ".join(w for w in latin.split() if w.lower() in NOT_NAMES)
-        return f"{kept} {romanized(spelled)} ({spelled})".strip()
+        titles = [w for w in latin.split() if w.lower() in NOT_NAMES]
+        spelled_words = spelled.split()
+        right = [w for w in _name_words(latin) if _matches(w, spelled_words)]
+        name = " ".join(right) if right else romanized(spelled)
+        return " ".join([*titles, f"{name} ({spelled})"])
 
     fixed = _PAIRED.sub(fix, english)
     return fixed if check_names(fixed, arabic, allowed).ok else None

@@ -30,6 +30,8 @@ def test_bench_reports_every_measure_and_ratio(tmp_path):
     assert data["answers"]["first_token_s"]["p50"] > 0
     assert data["answers"]["cached_prefix_tokens"] > 400
     assert data["raw_llama"]["generation_tokens_per_s"] > 0
+    # Positive, not fast: speed is what `rag bench` reports, and a loaded machine (another
+    # llama.cpp process spinning on the same cores) slows decoding tenfold.
     for ratio in ("indexing_vs_plain_fp32", "prompt_vs_raw", "generation_vs_raw"):
-        assert data["ratios"][ratio] > 0.1
+        assert data["ratios"][ratio] > 0
     assert "| time to first token p50 / p95, 2 questions |" in done.stdout

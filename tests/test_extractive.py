@@ -10,6 +10,7 @@ PASSAGES = [
     "The port director of Byblos is Nadia Khoury. She took office in 2021.",
     "قال الرئيس قاسم جومارت توكاييف إن الدول الأعضاء هي كازاخستان، وروسيا، وبيلاروسيا، وأرمينيا.",
     "She took office in 2021. The port handles 90 ships a month.",
+    "ولد الكاتب (19 نوفمبر 1954) في القاهرة.",
 ]
 END, MARKER, REFUSE = 1000, 1001, 1002
 ALEF_LAM_HALF_RA = "الر".encode()[:-1]  # "ال" and the first byte of "ر"
@@ -18,7 +19,7 @@ ALEF_LAM_HALF_RA = "الر".encode()[:-1]  # "ال" and the first byte of "ر"
 def _vocabulary() -> Vocabulary:
     token_of = {bytes([b]): b for b in range(256)}
     words = [" Nadia", " Khoury", "Nad", "ia", " port", "The", " director", "الرئيس", " قاسم"]
-    words += ["كازاخستان", "،", " و", ", ", " [", ALEF_LAM_HALF_RA]
+    words += ["كازاخستان", "،", " و", ", ", " [", ALEF_LAM_HALF_RA, "في"]
     for i, word in enumerate(words, start=300):
         token_of[word if isinstance(word, bytes) else word.encode()] = i
     return Vocabulary(
@@ -27,6 +28,7 @@ def _vocabulary() -> Vocabulary:
         marker_ids=frozenset({token_of[b" ["], MARKER}),
         connector_ids=frozenset({token_of["،".encode()], token_of[" و".encode()]}),
         refusal_id=REFUSE,
+        lead_ids=frozenset({token_of["في".encode()]}),
     )
 
 
@@ -144,3 +146,23 @@ def test_refusing_is_only_possible_first():
     constraint = SpanConstraint(PASSAGES, VOCAB)
     _write(constraint, "Nadia")
     assert REFUSE not in constraint.allowed()
+
+
+def test_the_answer_may_open_with_a_preposition_the_passage_does_not_have_there():
+    lead = VOCAB.token_of["في".encode()]
+    constraint = SpanConstraint(PASSAGES, VOCAB)
+    assert constraint.advance(lead, constraint.allowed()) == "copy"
+    _write(constraint, " 19 نوفمبر 1954")
+    constraint.advance(END, constraint.allowed())
+    assert compose(constraint)[0] == "في 19 نوفمبر 1954 [4]"
+    # Or the preposition is where the passage has it, and copied with what follows.
+    constraint = SpanConstraint(PASSAGES, VOCAB)
+    constraint.advance(lead, constraint.allowed())
+    _write(constraint, " القاهرة")
+    constraint.advance(END, constraint.allowed())
+    assert compose(constraint)[0] == "في القاهرة [4]"
+    # Only first: later the preposition is only ever copied from where a passage has it.
+    _write(c := SpanConstraint(PASSAGES, VOCAB), "Nadia Khoury")
+    c.advance(VOCAB.token_of[" و".encode()], c.allowed())
+    places = c.allowed()[lead]
+    assert places and all(PASSAGES[i].encode()[s:e] == "في".encode() for i, s, e in places)
