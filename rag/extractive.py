@@ -240,6 +240,10 @@ class SpanConstraint:
         """The words of ``segment`` as the passage writes them."""
         return self._texts[segment.passage].data[segment.start : segment.end].decode("utf-8")
 
+    def char_start(self, segment: Segment) -> int:
+        """Where ``segment`` starts in its passage, in characters."""
+        return len(self._texts[segment.passage].data[: segment.start].decode("utf-8"))
+
 
 @dataclass(frozen=True)
 class Copied:
@@ -267,8 +271,7 @@ def compose(constraint: SpanConstraint) -> tuple[str, list[Copied]]:
         parts.append(text)
         if k + 1 == len(segments) or segments[k + 1].passage != segment.passage:
             parts.append(f" [{segment.passage + 1}]")
-        data = constraint._texts[segment.passage].data
-        start = len(data[: segment.start].decode("utf-8"))
+        start = constraint.char_start(segment)
         copied.setdefault(segment.passage + 1, []).append(
             Copied(segment.passage + 1, text, start, start + len(text))
         )
