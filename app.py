@@ -4,8 +4,8 @@ Host, port and login come from NABAA_HOST, NABAA_PORT, NABAA_AUTH_USER and
 NABAA_AUTH_PASSWORD (see rag/config.py).
 """
 
+from rag.apps.webui import WebApp
 from rag.config import get_settings
-from rag.webui import WebApp
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """``python -m rag``."""
 
-from rag.cli import main
+from rag.apps.cli import main
 
 main()

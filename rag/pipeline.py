@@ -13,29 +13,12 @@ from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
-from rag.articles import save_article
-from rag.checks import passages_language, supported
-from rag.chunking import Passage
-from rag.citations import add_markers, claims_citing, clean_citations, strip_markers
-from rag.config import Settings
-from rag.embeddings import Embedder, resolve_dtype
-from rag.errors import IndexCorruptError
-from rag.extractive import Copied, SpanConstraint, compose
-from rag.generation import LLM, loop_start
-from rag.index import (
-    Index,
-    UpdateReport,
-    chunking_settings,
-    load_index,
-    stale_reason,
-    update_index,
-)
-from rag.language import answer_language
-from rag.memory import limit_heap_growth, release_free_memory
-from rag.mentions import unmentioned
-from rag.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm, remedy
-from rag.names import check_names, respell
-from rag.prompts import (
+from rag.answer.checks import passages_language, supported
+from rag.answer.citations import add_markers, claims_citing, clean_citations, strip_markers
+from rag.answer.extractive import Copied, SpanConstraint, compose
+from rag.answer.mentions import unmentioned
+from rag.answer.names import check_names, respell
+from rag.answer.prompts import (
     QUOTE_INSTRUCTION,
     REFUSAL_MARKER,
     REFUSALS,
@@ -44,8 +27,25 @@ from rag.prompts import (
     build_messages,
     fixed_messages,
 )
-from rag.questions import check_top_k, prepare_question
-from rag.support import SentenceScorer, ground_citations
+from rag.answer.questions import check_top_k, prepare_question
+from rag.answer.support import SentenceScorer, ground_citations
+from rag.config import Settings
+from rag.errors import IndexCorruptError
+from rag.ingest.articles import save_article
+from rag.ingest.chunking import Passage
+from rag.models.embeddings import Embedder, resolve_dtype
+from rag.models.generation import LLM, loop_start
+from rag.models.memory import limit_heap_growth, release_free_memory
+from rag.models.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm, remedy
+from rag.store.index import (
+    Index,
+    UpdateReport,
+    chunking_settings,
+    load_index,
+    stale_reason,
+    update_index,
+)
+from rag.text.language import answer_language
 
 
 @dataclass

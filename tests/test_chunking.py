@@ -1,8 +1,8 @@
 import itertools
 from pathlib import Path
 
-from rag.articles import Article, decode_article, load_articles, short_title
-from rag.chunking import chunk_article, split_sentences
+from rag.ingest.articles import Article, decode_article, load_articles, short_title
+from rag.ingest.chunking import chunk_article, split_sentences
 from tests.conftest import SEEDS
 
 
@@ -82,8 +82,8 @@ def test_bom_and_crlf_are_normalized():
 def test_save_article_validates_and_never_overwrites(tmp_path):
     import pytest
 
-    from rag.articles import save_article
     from rag.errors import NabaaError
+    from rag.ingest.articles import save_article
 
     text = "عنوان\nنص المقال.".encode()
     assert save_article(tmp_path, "../../etc/news.txt", text, 1000) == "news.txt"

@@ -1,4 +1,4 @@
-from rag.citations import claims_citing, clean_citations
+from rag.answer.citations import claims_citing, clean_citations
 
 
 def test_valid_markers_kept_and_listed_in_order():
@@ -30,7 +30,7 @@ def test_claims_citing_finds_the_sentences_that_cite_a_passage():
 
 
 def test_add_marker_goes_before_the_final_full_stop():
-    from rag.citations import add_marker
+    from rag.answer.citations import add_marker
 
     assert add_marker("Tokayev is president.", 2) == "Tokayev is president [2]."
     assert add_marker("في عام 2020", 1) == "في عام 2020 [1]"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import strip_markers
-from rag.language import detect_language
-from rag.names import check_names
+from rag.answer.citations import strip_markers
+from rag.answer.names import check_names
+from rag.answer.prompts import REFUSALS, Turn
 from rag.pipeline import Pipeline
-from rag.prompts import REFUSALS, Turn
+from rag.text.language import detect_language
 
 pytestmark = pytest.mark.models
 

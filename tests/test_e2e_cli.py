@@ -67,7 +67,7 @@ def test_arabic_question_gets_an_arabic_cited_answer(folders):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["language"] == "ar" and not data["refused"]
-    from rag.language import detect_language
+    from rag.text.language import detect_language
 
     assert detect_language(data["answer"]) == "ar"
     assert data["citations"] and data["citations"][0]["doc_id"] == "004_82baf4bec990e674"

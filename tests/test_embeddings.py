@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from rag.config import get_settings
-from rag.embeddings import Embedder
-from rag.model_store import ensure_embedder
+from rag.models.embeddings import Embedder
+from rag.models.model_store import ensure_embedder
 
 pytestmark = pytest.mark.models
 

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from rag.extractive import SpanConstraint, Vocabulary, compose
+from rag.answer.extractive import SpanConstraint, Vocabulary, compose
 
 PASSAGES = [
     "The port director of Byblos is Nadia Khoury. She took office in 2021.",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.generation import loop_start
+from rag.models.generation import loop_start
 
 # Replies the default model gave to ARCD questions under greedy decoding.
 LOOPS = [

@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from rag.articles import LARGE_ARTICLE_BYTES, load_articles, save_article
 from rag.errors import NabaaError
-from rag.index import load_index, update_index
+from rag.ingest.articles import LARGE_ARTICLE_BYTES, load_articles, save_article
+from rag.store.index import load_index, update_index
 from tests.conftest import SEEDS
 
 

@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from rag.errors import EmptyCorpusError, IndexCorruptError
-from rag.index import load_index, update_index
+from rag.store.index import load_index, update_index
 from tests.conftest import SEEDS
 
 
@@ -101,12 +101,12 @@ def test_a_crash_mid_build_leaves_the_previous_index(
     before = load_index(index_dir)
     (seeds / "new.txt").write_text("خبر جديد.", encoding="utf-8")
 
-    import rag.index
+    import rag.store.index
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(rag.index, "_fsync_write", crash)
+    monkeypatch.setattr(rag.store.index, "_fsync_write", crash)
     with pytest.raises(OSError):
         _update(seeds, index_dir, counting_embedder)
     after = load_index(index_dir)

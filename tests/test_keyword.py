@@ -1,8 +1,8 @@
 import numpy as np
 
-from rag.chunking import Passage
-from rag.index import Index, Manifest
-from rag.keyword import KeywordIndex, keyword_tokens
+from rag.ingest.chunking import Passage
+from rag.store.index import Index, Manifest
+from rag.store.keyword import KeywordIndex, keyword_tokens
 
 
 def test_keyword_tokens_normalize_drop_stopwords_and_stem():

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.language import answer_language, detect_language
+from rag.text.language import answer_language, detect_language
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import asyncio
 import inspect
 
-from rag.login import LoginGuard
+from rag.apps.login import LoginGuard
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""rag.memory on glibc: freed blocks between live ones go back to the system."""
+"""rag.models.memory on glibc: freed blocks between live ones go back to the system."""
 
 import subprocess
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import memory
+from rag.models import memory
 
 pytestmark = pytest.mark.skipif(
     memory._glibc() is None or not Path("/proc/self/status").exists(),
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(
 _FRAGMENT = """
 import sys
 from pathlib import Path
-from rag.memory import limit_heap_growth, release_free_memory
+from rag.models.memory import limit_heap_growth, release_free_memory
 
 def anon_mb():
     for line in Path("/proc/self/status").read_text().splitlines():

@@ -1,6 +1,5 @@
-from rag.arabic import normalize, tokens
-from rag.chunking import Passage
-from rag.evaluation import (
+from rag.ingest.chunking import Passage
+from rag.measure.evaluation import (
     Question,
     Result,
     contains_answer,
@@ -10,6 +9,7 @@ from rag.evaluation import (
     token_f1,
 )
 from rag.pipeline import Answer
+from rag.text.arabic import normalize, tokens
 
 
 def test_normalize_arabic_variants():

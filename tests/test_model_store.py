@@ -6,7 +6,7 @@ import zipfile
 import pytest
 
 from rag.errors import ModelError
-from rag.model_store import ChunkedModel, check_embedder_folder, check_gguf, ensure_file
+from rag.models.model_store import ChunkedModel, check_embedder_folder, check_gguf, ensure_file
 
 CHUNKS = [b"GGUF" + b"a" * 1000, b"b" * 777]
 
@@ -64,8 +64,8 @@ def test_configured_model_paths_are_checked(tmp_path):
 
 @pytest.mark.parametrize("configured", [True, False])
 def test_a_model_that_fails_to_load_names_the_right_remedy(tmp_path, configured):
-    from rag.generation import LLM
-    from rag.model_store import remedy
+    from rag.models.generation import LLM
+    from rag.models.model_store import remedy
 
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + bytes(4096))

@@ -3,8 +3,8 @@ about that the passages never mention."""
 
 import pytest
 
-from rag.mentions import unmentioned
-from rag.names import check_names, respell, skeleton
+from rag.answer.mentions import unmentioned
+from rag.answer.names import check_names, respell, skeleton
 from tests.conftest import SEEDS
 
 ARTICLES = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))

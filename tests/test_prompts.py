@@ -1,7 +1,6 @@
 """Prompt layout: passages grouped by article, best article last, numbers by rank."""
 
-from rag.chunking import Passage
-from rag.prompts import (
+from rag.answer.prompts import (
     EXAMPLES,
     QUOTE_INSTRUCTION,
     TRANSLATE_INSTRUCTION,
@@ -10,6 +9,7 @@ from rag.prompts import (
     format_passages,
     user_message,
 )
+from rag.ingest.chunking import Passage
 
 
 def _passage(doc: str, i: int, start: int, text: str) -> Passage:

@@ -1,7 +1,7 @@
 import pytest
 
+from rag.answer.questions import MAX_TOP_K, check_top_k, prepare_question
 from rag.errors import NabaaError
-from rag.questions import MAX_TOP_K, check_top_k, prepare_question
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Rendering of answers and sources for the browser (pure functions, no server)."""
 
+from rag.apps.webui import Conversation, render_answer, render_sources
 from rag.pipeline import Answer, Citation
-from rag.webui import Conversation, render_answer, render_sources
 
 TEXT = "قال الوزير إن المصنع سيفتتح. وسيوفر ألفي وظيفة."
 

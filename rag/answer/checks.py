@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.chunking import Passage
-from rag.citations import strip_markers
-from rag.keyword import keyword_tokens
-from rag.language import detect_language
-from rag.names import check_names
+from rag.answer.citations import strip_markers
+from rag.answer.names import check_names
+from rag.ingest.chunking import Passage
+from rag.store.keyword import keyword_tokens
+from rag.text.language import detect_language
 
 # Share of an answer's content words that its cited passages must hold.
 MIN_COVERAGE = 0.5

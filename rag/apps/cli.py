@@ -20,11 +20,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from rag.answer.prompts import Turn
+from rag.answer.questions import MAX_TOP_K, check_top_k, prepare_question
 from rag.config import PROJECT_ROOT, Settings, get_settings
 from rag.errors import NabaaError
 from rag.pipeline import Answer, Pipeline
-from rag.prompts import Turn
-from rag.questions import MAX_TOP_K, check_top_k, prepare_question
 
 app = typer.Typer(
     help="Nabaa: ask questions about Arabic news articles, offline, with cited answers.",
@@ -313,7 +313,7 @@ def calibrate(
     index: IndexOpt = None,
 ) -> None:
     """Measure best-passage scores with and without an answer; suggest NABAA_MIN_SCORE."""
-    from rag.evaluation import calibrate as run_calibration
+    from rag.measure.evaluation import calibrate as run_calibration
 
     with _user_errors():
         settings = _settings(seeds, index)
@@ -338,7 +338,7 @@ def evaluate_command(
     citations) and latency on a data set."""
     import random
 
-    from rag.evaluation import evaluate, evaluation_pipeline, markdown, summarize
+    from rag.measure.evaluation import evaluate, evaluation_pipeline, markdown, summarize
 
     with _user_errors():
         settings = _settings(seeds, index)
@@ -394,7 +394,7 @@ def bench(
 ) -> None:
     """Measure indexing, retrieval, prompt processing, generation, time to first token and
     memory, next to raw llama.cpp and plain fp32 sentence-transformers."""
-    from rag.bench import markdown, run_bench
+    from rag.measure.bench import markdown, run_bench
 
     with _user_errors():
         with err.status("Benchmarking…") as status:
@@ -412,7 +412,7 @@ def bench(
 @app.command()
 def models() -> None:
     """Fetch, assemble and verify the default models (or check the configured ones)."""
-    from rag.model_store import ensure_embedder, ensure_llm
+    from rag.models.model_store import ensure_embedder, ensure_llm
 
     with _user_errors():
         settings = get_settings()

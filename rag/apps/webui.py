@@ -20,12 +20,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
-from rag.articles import ARTICLE_SUFFIXES
+from rag.answer.prompts import Turn
+from rag.apps.login import LoginGuard
 from rag.config import Settings
 from rag.errors import NabaaError
-from rag.login import LoginGuard
+from rag.ingest.articles import ARTICLE_SUFFIXES
 from rag.pipeline import Answer, Citation, Pipeline
-from rag.prompts import Turn
 
 log = logging.getLogger("nabaa.web")
 

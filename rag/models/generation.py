@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.chat_template import PromptEncoder
+from rag.answer.extractive import CONNECTORS, LEADS, MAX_TOKEN_BYTES, SpanConstraint, Vocabulary
+from rag.answer.prompts import REFUSAL_MARKER
 from rag.errors import ModelError
-from rag.extractive import CONNECTORS, LEADS, MAX_TOKEN_BYTES, SpanConstraint, Vocabulary
-from rag.prompts import REFUSAL_MARKER
+from rag.models.chat_template import PromptEncoder
 
 # A stretch of 4 to 80 characters said three times in a row at the end of the text.
 _LOOP = re.compile(r"(.{4,80}?)(?:\s*\1){2,}\s*$", re.DOTALL)

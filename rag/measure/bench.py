@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.chunking import Passage
+from rag.answer.prompts import fixed_messages
 from rag.config import PROJECT_ROOT, Settings
 from rag.errors import NabaaError
-from rag.evaluation import Question, load_seeds_qa, load_squad
-from rag.generation import LLM
+from rag.ingest.chunking import Passage
+from rag.measure.evaluation import Question, load_seeds_qa, load_squad
+from rag.models.generation import LLM
 from rag.pipeline import Pipeline
-from rag.prompts import fixed_messages
 
 Progress = Callable[[str], None]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.chunking import Passage
+from rag.ingest.chunking import Passage
 
 REFUSAL_MARKER = "NOT_IN_ARTICLES"
 

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from rag.errors import NabaaError
-from rag.language import answer_language, detect_language
+from rag.text.language import answer_language, detect_language
 
 # Passages one question may ask for: the prompt has room for a few, a search for more.
 MAX_TOP_K = 50

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.arabic import tokens
-from rag.articles import load_articles
-from rag.chunking import Passage
-from rag.citations import strip_markers
+from rag.answer.citations import strip_markers
+from rag.answer.names import check_names
 from rag.config import Settings
-from rag.language import answer_language, detect_language
-from rag.names import check_names
+from rag.ingest.articles import load_articles
+from rag.ingest.chunking import Passage
 from rag.pipeline import Answer, Citation, Pipeline
+from rag.text.arabic import tokens
+from rag.text.language import answer_language, detect_language
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.articles import Article
+from rag.ingest.articles import Article
 
 # A sentence ends at . ! ? ؟ … (with any closing quotes or brackets) followed by
 # whitespace, or at a line break. The Arabic comma ، never ends one, and a dot

@@ -24,11 +24,11 @@ import numpy as np
 from filelock import FileLock
 from pydantic import TypeAdapter
 
-from rag.articles import Article, load_articles
-from rag.chunking import Passage, chunk_article
-from rag.embeddings import Embedder
 from rag.errors import EmptyCorpusError, IndexCorruptError
-from rag.keyword import KeywordIndex
+from rag.ingest.articles import Article, load_articles
+from rag.ingest.chunking import Passage, chunk_article
+from rag.models.embeddings import Embedder
+from rag.store.keyword import KeywordIndex
 
 FORMAT_VERSION = 1
 _CURRENT = "CURRENT"

@@ -8,7 +8,7 @@ import numpy as np
 import snowballstemmer
 from rank_bm25 import BM25Okapi
 
-from rag.arabic import normalize, tokens
+from rag.text.arabic import normalize, tokens
 
 _STOPWORD_TEXT = (
     "في من على الى إلى عن ان أن إن هو هي هم ما ماذا متى اين أين كيف كم هل التي الذي الذين "

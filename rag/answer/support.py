@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chunking import Passage, Span
-from rag.citations import add_marker, claims_citing
-from rag.embeddings import Embedder
+from rag.answer.citations import add_marker, claims_citing
+from rag.ingest.chunking import Passage, Span
+from rag.models.embeddings import Embedder
 
 
 @dataclass

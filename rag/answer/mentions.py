@@ -4,7 +4,7 @@ A question on the articles' topic about someone or something they do not mention
 did Macron say about the deal?") finds the passages about the deal, and a small model
 then answers from them as if they were about Macron. Such a question is refused instead.
 Checked here: numbers (years, counts) and capitalized names in Latin script (against
-Arabic passages through their romanized consonants, see ``rag.names``). Arabic script
+Arabic passages through their romanized consonants, see ``rag.answer.names``). Arabic script
 has no capitals to tell a name from a word (an "unknown word" rule refused 29 of 75
 answerable ARCD questions, most of them for a typo or a paraphrase), so Arabic names
 are left to the model's own refusal, measured at the first step of an extractive answer.
@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.arabic import normalize
-from rag.names import NOT_NAMES, check_names
+from rag.answer.names import NOT_NAMES, check_names
+from rag.text.arabic import normalize
 
 _NUMBER = re.compile(r"\d+")
 _LATIN_NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")

@@ -61,7 +61,7 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
-        from rag import openvino_backend
+        from rag.models import openvino_backend
 
         hf_logging.disable_progress_bar()
         fingerprint = _fingerprint(path)

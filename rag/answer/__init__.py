@@ -1,0 +1,1 @@
+"""From passages to a checked answer: prompts, copying, citations, checks."""

@@ -1,0 +1,1 @@
+"""Thin shells over the pipeline: terminal, browser."""

@@ -1,0 +1,1 @@
+"""Articles to passages: reading files, chunking."""

@@ -1,0 +1,1 @@
+"""Measurement: evaluation on data sets, speed benchmarks."""

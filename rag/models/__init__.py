@@ -1,0 +1,1 @@
+"""The models: assembled from their packages, the embedder, the LLM."""

@@ -1,0 +1,1 @@
+"""Where passages live and how they are found: vector index, keyword index."""

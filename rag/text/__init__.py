@@ -1,0 +1,1 @@
+"""Text utilities: Arabic normalization, language detection."""
