@@ -13,5 +13,9 @@ class IndexCorruptError(NabaaError):
     """The index on disk is unreadable or inconsistent; rebuilding fixes it."""
 
 
+class OldIndexFormatError(IndexCorruptError):
+    """The index was written by an earlier version; updating converts (or rebuilds) it."""
+
+
 class EmptyCorpusError(NabaaError):
     """There are no readable articles to index."""

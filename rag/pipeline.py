@@ -30,7 +30,7 @@ from rag.answer.prompts import (
 from rag.answer.questions import check_top_k, prepare_question
 from rag.answer.support import SentenceScorer, ground_citations
 from rag.config import Settings
-from rag.errors import IndexCorruptError
+from rag.errors import IndexCorruptError, OldIndexFormatError
 from rag.ingest.articles import save_article
 from rag.ingest.chunking import Passage
 from rag.models.embeddings import Embedder, resolve_dtype
@@ -38,13 +38,14 @@ from rag.models.generation import LLM, loop_start
 from rag.models.memory import limit_heap_growth, release_free_memory
 from rag.models.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm, remedy
 from rag.store.index import (
-    Index,
     UpdateReport,
     chunking_settings,
+    compact_index,
     load_index,
     stale_reason,
     update_index,
 )
+from rag.store.store import SegmentStore
 from rag.text.language import answer_language
 
 
@@ -164,7 +165,7 @@ class Pipeline:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._index: Index | None = None
+        self._index: SegmentStore | None = None
         self._index_lock = threading.Lock()
         self.notices: list[str] = []
         self._on_status: Callable[[str], None] = lambda _message: None
@@ -229,19 +230,29 @@ class Pipeline:
                 s.chunk_overlap_sentences,
                 on_progress,
             )
-            self._index = load_index(s.index_dir)
+            self._index = load_index(s.index_dir, self._index)
         return report
 
+    def compact_index(self) -> bool:
+        """Merge the index's segments into one and drop deleted passages."""
+        with self._index_lock:
+            merged = compact_index(self.settings.index_dir)
+            self._index = load_index(self.settings.index_dir, self._index)
+        return merged
+
     @property
-    def index(self) -> Index:
+    def index(self) -> SegmentStore:
         """The loaded index; built first (with a notice) if it is missing or damaged."""
         if self._index is not None:
             return self._index
         return self._load_or_build_index(None)
 
-    def _load_or_build_index(self, on_progress: Callable[[int, int], None] | None) -> Index:
+    def _load_or_build_index(self, on_progress: Callable[[int, int], None] | None) -> SegmentStore:
         try:
             loaded = load_index(self.settings.index_dir)
+        except OldIndexFormatError as exc:
+            self.notices.append(f"{exc} Converting it.")
+            loaded = None
         except IndexCorruptError as exc:
             self.notices.append(f"{exc} Rebuilding it.")
             loaded = None
@@ -299,7 +310,7 @@ class Pipeline:
                 "passages": a.n_passages,
                 "indexed_at": a.indexed_at,
             }
-            for doc_id, a in self.index.manifest.articles.items()
+            for doc_id, a in self.index.articles().items()
         ]
 
     # Questions ---------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -120,6 +121,12 @@ def test_index_reports_what_changed(folders):
     assert result.returncode == 0, result.stderr
     assert "Added: extra" in result.stdout
     assert "broken.txt looks like a binary file" in result.stdout
+    # Progress lines (stderr is not a terminal) with the rate and the time left.
+    assert re.search(r"Embedding passages: 1/1 [\d.,]+/s, 0:00 left", result.stderr)
+    os.remove(extra)
+    result = rag("index", "--compact", *folders)
+    assert result.returncode == 0, result.stderr
+    assert "Deleted: extra" in result.stdout and "Nothing to merge." in result.stdout
 
 
 def test_empty_seeds_folder_is_a_clear_error(tmp_path):

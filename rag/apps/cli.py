@@ -18,7 +18,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from rag.answer.prompts import Turn
 from rag.answer.questions import MAX_TOP_K, check_top_k, prepare_question
@@ -56,17 +62,38 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+class _Rate:
+    """Items per second and time left, measured from the first report (which may count
+    work resumed from an earlier run)."""
+
+    def __init__(self) -> None:
+        self.first: tuple[float, int] | None = None
+
+    def __call__(self, done: int, total: int) -> str:
+        now = time.monotonic()
+        if self.first is None:
+            self.first = (now, done)
+        began, done_then = self.first
+        if done <= done_then or now <= began:
+            return ""
+        rate = (done - done_then) / (now - began)
+        left = int((total - done) / rate)
+        return f"{rate:,.1f}/s, {left // 60}:{left % 60:02d} left"
+
+
 class _ProgressLines:
     """Progress as a line every ``every`` seconds, for a log that is not a terminal."""
 
     def __init__(self, label: str, every: float = 10.0) -> None:
         self.label, self.every, self.last = label, every, 0.0
+        self.rate = _Rate()
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
+        speed = self.rate(done, total)
         if now - self.last >= self.every or done == total:
             self.last = now
-            err.print(f"{self.label}: {done:,}/{total:,}", markup=False)
+            err.print(f"{self.label}: {done:,}/{total:,} {speed}".rstrip(), markup=False)
 
 
 @contextmanager
@@ -78,12 +105,16 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[speed]}"),
         TimeElapsedColumn(),
         console=err,
         transient=True,
     ) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+        task = bar.add_task(label, total=None, speed="")
+        rate = _Rate()
+        yield lambda done, total: bar.update(
+            task, completed=done, total=total, speed=rate(done, total)
+        )
 
 
 def _check_question(question: str) -> None:
@@ -152,13 +183,24 @@ def _stream_answer(pipeline: Pipeline, question: str, history: list[Turn]) -> An
 
 
 @app.command()
-def index(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
-    """Build or update the index from the articles folder (only changes are re-embedded)."""
+def index(
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+    compact: Annotated[
+        bool, typer.Option("--compact", help="Then merge segments and drop deleted passages.")
+    ] = False,
+) -> None:
+    """Build or update the index from the articles folder (only changes are re-embedded).
+
+    A killed build resumes where it stopped: embedded batches are kept."""
     with _user_errors():
         pipeline = Pipeline(_settings(seeds, index))
         with _progress("Embedding passages") as progress:
             report = pipeline.update_index(progress)
         out.print(report.summary())
+        if compact:
+            merged = pipeline.compact_index()
+            out.print("Segments merged." if merged else "Nothing to merge.")
 
 
 @app.command()
@@ -252,7 +294,7 @@ def chat(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
     with _user_errors():
         pipeline = Pipeline(_settings(seeds, index))
         _warm_up(pipeline)
-        n_articles = len(pipeline.index.manifest.articles)
+        n_articles = len(pipeline.index.articles())
         err.print(
             f"[bold]Nabaa[/bold] — {n_articles} articles. Ask in English or Arabic. "
             f"{CHAT_HELP}. Ctrl-D to leave."
@@ -378,9 +420,7 @@ def evaluate_command(
 
 @app.command()
 def bench(
-    report: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = PROJECT_ROOT
-    / "artifacts"
-    / "bench.json",
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
     questions: Annotated[
         Path, typer.Option(help="Questions in the seeds_qa.json format.")
     ] = PROJECT_ROOT / "tests" / "data" / "seeds_qa.json",
@@ -391,12 +431,34 @@ def bench(
         bool, typer.Option("--app/--no-app", help="Measure the peak memory of python app.py.")
     ] = True,
     limit: Annotated[int | None, typer.Option(help="Use only the first N questions.")] = None,
+    scale: Annotated[
+        bool,
+        typer.Option(
+            "--scale", help="Measure the index on synthetic archives instead (see --sizes)."
+        ),
+    ] = False,
+    sizes: Annotated[
+        str, typer.Option(help="--scale: archive sizes in passages, comma-separated.")
+    ] = "10000,100000,1000000",
+    old_up_to: Annotated[
+        int, typer.Option(help="--scale: measure the old design up to this size.")
+    ] = 10_000,
+    embedder: Annotated[
+        bool, typer.Option("--embedder/--no-embedder", help="--scale: time the embedder too.")
+    ] = True,
+    plot: Annotated[Path | None, typer.Option(help="--scale: write the PNG plot here.")] = (
+        PROJECT_ROOT / "artifacts" / "scale.png"
+    ),
 ) -> None:
     """Measure indexing, retrieval, prompt processing, generation, time to first token and
-    memory, next to raw llama.cpp and plain fp32 sentence-transformers."""
-    from rag.measure.bench import markdown, run_bench
-
+    memory, next to raw llama.cpp and plain fp32 sentence-transformers. With --scale:
+    the index at growing archive sizes, next to the design it replaced."""
     with _user_errors():
+        if scale:
+            _bench_scale(report, sizes, old_up_to, embedder, plot)
+            return
+        from rag.measure.bench import markdown, run_bench
+
         with err.status("Benchmarking…") as status:
             data = run_bench(
                 get_settings(),
@@ -406,7 +468,26 @@ def bench(
                 limit,
                 lambda step: status.update(f"Benchmarking: {step}…"),
             )
-        _print_report(markdown(data), data, report)
+        _print_report(markdown(data), data, report or PROJECT_ROOT / "artifacts" / "bench.json")
+
+
+def _bench_scale(
+    report: Path | None, sizes: str, old_up_to: int, with_embedder: bool, plot: Path | None
+) -> None:
+    from rag.measure.scale import markdown, plot_report, run_scale
+
+    try:
+        counts = [int(s) for s in sizes.split(",")]
+    except ValueError:
+        raise NabaaError(f"--sizes takes numbers separated by commas, not {sizes!r}.") from None
+    if not counts or min(counts) < 100:
+        raise NabaaError("--sizes: each archive needs at least 100 passages.")
+    embedder = Pipeline(get_settings()).embedder if with_embedder else None
+    data = run_scale(counts, old_up_to, embedder, lambda step: err.print(step, markup=False))
+    _print_report(markdown(data), data, report or PROJECT_ROOT / "artifacts" / "scale.json")
+    if plot:
+        plot_report(data, plot)
+        err.print(f"Plot written to {escape(str(plot))}")
 
 
 @app.command()

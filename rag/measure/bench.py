@@ -58,7 +58,7 @@ def bench_indexing(settings: Settings, corpus: Path, workdir: Path) -> tuple[Pip
     embedder = pipeline.embedder
     embedder.embed_documents(["warm up"])
     report = pipeline.update_index()
-    passages = pipeline.index.passages
+    passages, _ = pipeline.index.dump()
     tokens = sum(
         len(ids)
         for ids in embedder.model.tokenizer(
@@ -85,7 +85,7 @@ def bench_plain_embedder(pipeline: Pipeline, questions: list[Question]) -> dict:
     plain = SentenceTransformer(
         str(ours.path), device="cpu", local_files_only=True, model_kwargs={"dtype": torch.float32}
     )
-    passages = pipeline.index.passages
+    passages, our_vectors = pipeline.index.dump()
     inputs = ours.document_inputs([p.text for p in passages], [p.title for p in passages])
     plain.encode_document(inputs[:4], prompt="")
     started = time.perf_counter()
@@ -96,7 +96,7 @@ def bench_plain_embedder(pipeline: Pipeline, questions: list[Question]) -> dict:
     return {
         "passages_per_s": round(len(passages) / seconds, 2),
         "recall_at_5": _recall_at_5(plain_queries, plain_vectors, passages, questions),
-        "our_recall_at_5": _recall_at_5(our_queries, pipeline.index.vectors(), passages, questions),
+        "our_recall_at_5": _recall_at_5(our_queries, our_vectors, passages, questions),
         "questions": len(questions),
     }
 
@@ -212,7 +212,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _memory_mb(pid: int) -> dict[str, float]:
+def memory_mb(pid: int) -> dict[str, float]:
     """Peak resident memory, and how much of the current one is the process's own
     (anonymous) rather than pages of mapped files, which the system can drop and reread."""
     fields = {"VmHWM": "peak_rss_mb", "RssAnon": "anon_rss_mb", "RssFile": "file_rss_mb"}
@@ -253,7 +253,7 @@ def bench_app_memory(questions: list[Question], timeout_s: float = 600) -> dict:
                 time.sleep(1)
         for q in questions:
             client.predict(q.question, api_name="/ask")
-        return {**_memory_mb(proc.pid), "questions": len(questions)}
+        return {**memory_mb(proc.pid), "questions": len(questions)}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
