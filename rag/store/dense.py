@@ -14,9 +14,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-# From this many passages a segment is searched through IVF instead of exactly: chosen with
-# `python -m rag bench --scale` (README, "Scale"), where exact search passes 20 ms p95.
-APPROXIMATE_FROM = 200_000
+# From this many passages a segment is searched through IVF instead of exactly: where exact
+# search passes 20 ms p95 on 2 cores (`python -m rag bench --scale`: 15.2 ms at 100,000
+# passages, 133 ms at 1,000,000; README, "Scale").
+APPROXIMATE_FROM = 130_000
 # Share of the IVF cells probed per query (at least MIN_PROBES), and candidates re-scored
 # exactly per segment.
 PROBED_SHARE = 1 / 16

@@ -32,8 +32,10 @@ from rag.store.dense import DenseSegment, write_segment
 from rag.store.keyword import KeywordStore
 
 FORMAT_VERSION = 2
-# Candidates each side of hybrid search brings to the fusion.
-CANDIDATES = 50
+# Candidates each side of hybrid search brings to the fusion. On ARCD (895 passages)
+# recall@1 is 0.805 with 50, 0.816 with 200 and 0.823 when every passage is scored
+# (before segments, 0.812); recall@5 and @10 do not move.
+CANDIDATES = 200
 # Flat segments merged together once there are more than this many.
 MAX_FLAT_SEGMENTS = 8
 # Archives up to this many passages are kept as one segment (merging costs little).
