@@ -22,6 +22,8 @@ def test_bench_reports_every_measure_and_ratio(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(report.read_text())
+    assert data["machine"]["cpus"] >= 1 and data["machine"]["llama_cpp"]
+    assert "Machine: " in done.stdout and "llama.cpp built with:" in done.stdout
     assert data["indexing"]["passages"] > 50
     assert data["indexing"]["passages_per_s"] > 0
     assert data["plain_embedder"]["passages_per_s"] > 0

@@ -16,7 +16,11 @@ def test_bench_scale_reports_every_measure_for_both_designs(tmp_path):
     command += ["--old-up-to", "1000", "--no-embedder", "--report", report, "--plot", plot]
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    sizes = json.loads(report.read_text())["sizes"]
+    data = json.loads(report.read_text())
+    sizes = data["sizes"]
+    assert set(data["machine"]["isa"]) >= {"AVX2", "AVX-512", "AMX"} and data["machine"]["cpu"]
+    assert "AVX2" in data["machine"]["llama_cpp"]  # x86-64 builds here all have it
+    assert done.stdout.startswith("Machine: ")
     assert [s["passages"] for s in sizes] == [1000, 3000]
     assert "old" in sizes[0] and "old" not in sizes[1]
     for design in (sizes[0]["old"], sizes[0]["new"], sizes[1]["new"]):

@@ -20,6 +20,7 @@ from rag.config import PROJECT_ROOT, Settings
 from rag.errors import NabaaError
 from rag.ingest.chunking import Passage
 from rag.measure.evaluation import Question, load_seeds_qa, load_squad
+from rag.measure.machine import describe_machine, machine_line
 from rag.models.generation import LLM
 from rag.pipeline import Pipeline
 
@@ -290,7 +291,7 @@ def run_bench(
     raw = bench_raw_llama(pipeline.llm, n_prompt=int(answers["prompt_tokens"]["p50"]) or 256)
     pipeline.llm.prime(fixed_messages())
     report = {
-        "machine": {"cpus": os.cpu_count(), "threads": settings.n_threads},
+        "machine": {**describe_machine(), "threads": settings.n_threads},
         "models": pipeline.model_names,
         "indexing": indexing,
         "plain_embedder": plain,
@@ -374,6 +375,6 @@ def markdown(report: dict) -> str:
                 "",
             )
         )
-    lines = ["| measure | Nabaa | ceiling | ratio |", "|---|---|---|---|"]
-    lines += [f"| {' | '.join(row)} |" for row in rows]
+    lines = [machine_line(report["machine"]), "", "| measure | Nabaa | ceiling | ratio |"]
+    lines += ["|---|---|---|---|", *(f"| {' | '.join(row)} |" for row in rows)]
     return "\n".join(lines)

@@ -26,6 +26,7 @@ import numpy as np
 
 from rag.ingest.chunking import Passage
 from rag.measure.bench import memory_mb, stats
+from rag.measure.machine import describe_machine, machine_line
 from rag.measure.synthetic import PASSAGES_PER_ARTICLE, SyntheticArchive
 from rag.store.catalog import IndexedArticle
 from rag.store.keyword import keyword_words
@@ -276,7 +277,7 @@ def run_scale(
     on_step: Progress = lambda _step: None,
 ) -> dict:
     """Every size, as a JSON-ready report."""
-    report: dict = {"machine": {"cpus": os.cpu_count()}, "sizes": []}
+    report: dict = {"machine": describe_machine(), "sizes": []}
     with tempfile.TemporaryDirectory(prefix="nabaa-scale-") as tmp:
         for n in sizes:
             report["sizes"].append(bench_size(n, n <= old_up_to, Path(tmp), on_step))
@@ -293,6 +294,8 @@ def markdown(report: dict) -> str:
         return f"{s['p50'] * 1000:.1f} / {s['p95'] * 1000:.1f}"
 
     rows = [
+        machine_line(report["machine"]),
+        "",
         "| passages | design | build s | ready s | dense ms p50 / p95 | hybrid ms p50 / p95 "
         "| memory MB | disk MB | add one s | delete one s | recall@10 | exact ms p50 / p95 |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
