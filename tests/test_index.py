@@ -77,6 +77,12 @@ def _damage(store_path, damage):
     elif damage == "vectors":
         data = (segment / "vectors.npy").read_bytes()
         (segment / "vectors.npy").write_bytes(data[: len(data) // 2])
+    elif damage == "name":  # a readable segment, but outside the store folder
+        shutil.copytree(segment, store_path.parent / "elsewhere")
+        db = sqlite3.connect(store_path / "catalog.sqlite")
+        with db:
+            db.execute("UPDATE segments SET name = '../elsewhere'")
+        db.close()
     elif damage == "ids":
         np.save(segment / "pids.npy", np.arange(3))
     elif damage == "segment":
@@ -87,7 +93,9 @@ def _damage(store_path, damage):
         (store_path.parent / "CURRENT").write_text("s-missing")
 
 
-@pytest.mark.parametrize("damage", ["catalog", "vectors", "ids", "segment", "keyword", "pointer"])
+@pytest.mark.parametrize(
+    "damage", ["catalog", "vectors", "ids", "segment", "name", "keyword", "pointer"]
+)
 def test_a_damaged_index_is_detected_and_rebuilt(tmp_path, seeds, counting_embedder, damage):
     index_dir = tmp_path / "index"
     _update(seeds, index_dir, counting_embedder)

@@ -13,6 +13,7 @@ keyword entries the catalog does not list as live.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import time
@@ -41,6 +42,8 @@ MAX_FLAT_SEGMENTS = 8
 # Archives up to this many passages are kept as one segment (merging costs little).
 SMALL_ARCHIVE = 20_000
 
+# The only segment folders the catalog may name (as `CURRENT` may only name a store folder).
+_SEGMENT_NAME = re.compile(r"seg-[0-9a-f]{12}")
 # Keyword hits fetched beyond the limit to make up for dead passages among them.
 _MOST_DEAD_SKIPPED = 1000
 
@@ -157,6 +160,9 @@ class SegmentStore:
         if generation == self._generation:
             return
         registered = self.catalog.segments()
+        for segment in registered:
+            if not _SEGMENT_NAME.fullmatch(segment.name) or segment.kind not in ("flat", "ivf"):
+                raise ValueError(f"the catalog names a segment {segment.name!r} ({segment.kind})")
         loaded = {
             s.name: self._segments.get(s.name) or DenseSegment(self.path / s.name, s.kind)
             for s in registered
