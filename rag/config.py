@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     # with is above this: the model would rather say the passages do not answer.
     refusal_logprob: float = -3.0
 
+    # "avx2": run as an AVX2-only CPU would (llama.cpp's AVX2 build from
+    # `scripts/setup.sh --isa avx2`, OpenVINO/oneDNN/torch capped); read when the package is
+    # imported (rag/models/cpu_profile.py), so set it in the environment.
+    cpu_isa: Literal["native", "avx2"] = "native"
+
     # Generation.
     n_ctx: int = 4096
     # Memory-map the GGUF. Off: llama.cpp repacks the weights for this CPU anyway, and with

@@ -2,28 +2,28 @@
 # Set up everything Nabaa needs, from nothing, and fast the second time:
 #   a virtualenv with pinned packages, llama-cpp-python built once with AMX-safe flags
 #   (its wheel cached), and the default models assembled and verified.
-# Usage: scripts/setup.sh [--dev]   (--dev adds test tools and Chromium)
-# Env: NABAA_GPU=cuda builds llama.cpp with CUDA; LLAMA_CMAKE_ARGS replaces the flags.
+# Usage: scripts/setup.sh [--dev] [--isa avx2]
+#   --dev adds test tools and Chromium. --isa avx2 also builds llama.cpp as an AVX2-only laptop
+#   would, into .venv/isa-avx2, for NABAA_CPU_ISA=avx2 (the AVX2-only profile).
+# Env: NABAA_GPU=cuda builds llama.cpp with CUDA (NABAA_CUDA_ARCH, default this GPU's);
+#   LLAMA_CMAKE_ARGS replaces the flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEV=0
-[ "${1:-}" = "--dev" ] && DEV=1
+LLAMA_ISA=native
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dev) DEV=1 ;;
+    --isa) LLAMA_ISA=${2:?--isa takes avx2}; shift ;;
+    *) echo "usage: scripts/setup.sh [--dev] [--isa avx2]" >&2; exit 2 ;;
+  esac
+  shift
+done
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 CACHE=${NABAA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/nabaa}
-LLAMA_VERSION=0.3.36
-# Not -march=native: llama.cpp's AMX path segfaults on these Xeons. AVX-512 is added
-# where the CPU has it (prompt processing about 1.4x faster here than AVX2 alone).
-CPU_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
-if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
-  CPU_FLAGS="$CPU_FLAGS -DGGML_AVX512=ON"
-  grep -qw avx512_vnni /proc/cpuinfo && CPU_FLAGS="$CPU_FLAGS -DGGML_AVX512_VNNI=ON"
-  grep -qw avx512_bf16 /proc/cpuinfo && CPU_FLAGS="$CPU_FLAGS -DGGML_AVX512_BF16=ON"
-  grep -qw avx512vbmi /proc/cpuinfo && CPU_FLAGS="$CPU_FLAGS -DGGML_AVX512_VBMI=ON"
-fi
-grep -qw avx_vnni /proc/cpuinfo 2>/dev/null && CPU_FLAGS="$CPU_FLAGS -DGGML_AVX_VNNI=ON"
-if [ "${NABAA_GPU:-}" = "cuda" ]; then CPU_FLAGS="$CPU_FLAGS -DGGML_CUDA=on"; fi
-LLAMA_CMAKE_ARGS=${LLAMA_CMAKE_ARGS:-$CPU_FLAGS}
+. scripts/llama_flags.sh
+case "$LLAMA_ISA" in native | avx2) ;; *) echo "--isa takes avx2" >&2; exit 2 ;; esac
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -43,20 +43,29 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-key=$(echo "$LLAMA_VERSION $LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)
-wheels="$CACHE/llama-wheels/$key"
-if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
-  say "Building llama-cpp-python $LLAMA_VERSION ($LLAMA_CMAKE_ARGS); 6-8 minutes, once"
-  mkdir -p "$wheels"
-  CMAKE_ARGS="$LLAMA_CMAKE_ARGS" "${PIP[@]}" wheel -q --no-deps --no-cache-dir \
-    "llama-cpp-python==$LLAMA_VERSION" -w "$wheels"
-fi
-if [ "$(cat .venv/.llama-build 2>/dev/null)" != "$key" ]; then
+install_llama() {  # ISA TARGET: the wheel for that ISA, built once into the cache, installed
+  llama_flags "$1"
+  local target=$2 wheels="$CACHE/llama-wheels/$LLAMA_KEY"
+  if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+    say "Building llama-cpp-python $LLAMA_VERSION ($LLAMA_CMAKE_ARGS); 6-8 minutes, once"
+    mkdir -p "$wheels"
+    CMAKE_ARGS="$LLAMA_CMAKE_ARGS" "${PIP[@]}" wheel -q --no-deps --no-cache-dir \
+      "llama-cpp-python==$LLAMA_VERSION" -w "$wheels"
+  fi
+  [ "$(cat "$target/.llama-build" 2>/dev/null)" = "$LLAMA_KEY" ] && return
   say "Installing llama-cpp-python from $wheels"
   # Its dependencies (diskcache, jinja2, numpy) are pinned in requirements.txt.
-  "${PIP[@]}" install -q --force-reinstall --no-deps "$wheels"/llama_cpp_python-*.whl
-  echo "$key" > .venv/.llama-build
-fi
+  if [ "$target" = .venv ]; then
+    "${PIP[@]}" install -q --force-reinstall --no-deps "$wheels"/llama_cpp_python-*.whl
+  else
+    rm -rf "$target" && mkdir -p "$target"
+    "${PIP[@]}" install -q --no-deps --target "$target" "$wheels"/llama_cpp_python-*.whl
+  fi
+  echo "$LLAMA_KEY" > "$target/.llama-build"
+}
+install_llama native .venv
+# The profile's build lives beside the venv's own, which stays this machine's.
+[ "$LLAMA_ISA" = native ] || install_llama "$LLAMA_ISA" ".venv/isa-$LLAMA_ISA"
 
 if [ "$DEV" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   say "Installing Debian's Chromium for the browser tests"

@@ -1,6 +1,8 @@
-"""The benchmark command end to end on real models (two questions, without the app)."""
+"""The benchmark command end to end on real models (two questions, without the app), in the
+AVX2-only profile, so that it is proved too: llama.cpp's AVX2 build answers."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -16,14 +18,17 @@ def test_bench_reports_every_measure_and_ratio(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "rag", "bench", "--no-app", "--limit", "2", "--report", report],
         cwd=PROJECT_ROOT,
+        env={**os.environ, "NABAA_CPU_ISA": "avx2"},
         capture_output=True,
         text=True,
         timeout=900,
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(report.read_text())
-    assert data["machine"]["cpus"] >= 1 and data["machine"]["llama_cpp"]
-    assert "Machine: " in done.stdout and "llama.cpp built with:" in done.stdout
+    assert data["machine"]["cpus"] >= 1 and data["machine"]["profile"] == "avx2"
+    assert "AVX2" in data["machine"]["llama_cpp"]
+    assert not [f for f in data["machine"]["llama_cpp"] if "AVX512" in f or "AMX" in f]
+    assert "Machine: " in done.stdout and "run as AVX2-only" in done.stdout
     assert data["indexing"]["passages"] > 50
     assert data["indexing"]["passages_per_s"] > 0
     assert data["plain_embedder"]["passages_per_s"] > 0

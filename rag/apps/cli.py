@@ -468,7 +468,9 @@ def bench(
                 limit,
                 lambda step: status.update(f"Benchmarking: {step}…"),
             )
-        _print_report(markdown(data), data, report or PROJECT_ROOT / "artifacts" / "bench.json")
+        profile = data["machine"]["profile"]
+        default = "bench.json" if profile == "native" else f"bench-{profile}.json"
+        _print_report(markdown(data), data, report or PROJECT_ROOT / "artifacts" / default)
 
 
 def _bench_scale(

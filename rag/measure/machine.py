@@ -7,6 +7,8 @@ import os
 import platform
 from pathlib import Path
 
+from rag.models import cpu_profile
+
 # /proc/cpuinfo flag -> name in reports.
 ISA_FLAGS = {
     "avx2": "AVX2",
@@ -42,12 +44,14 @@ def llama_cpp_features() -> list[str]:
 
 
 def describe_machine() -> dict:
-    """CPU model and count, which instruction sets it has, and llama.cpp's build features."""
+    """CPU model and count, which instruction sets it has, the profile it runs as, and
+    llama.cpp's build features."""
     model, flags = _cpuinfo()
     return {
         "cpu": model,
         "cpus": os.cpu_count(),
         "isa": {name: flag in flags for flag, name in ISA_FLAGS.items()},
+        "profile": cpu_profile.profile(),
         "llama_cpp": llama_cpp_features(),
     }
 
@@ -59,4 +63,6 @@ def machine_line(machine: dict) -> str:
     line = f"Machine: {machine['cpu']}, {machine['cpus']} CPUs; has {', '.join(has)}"
     if lacks:
         line += f"; lacks {', '.join(lacks)}"
+    if machine.get("profile", "native") != "native":
+        line += f"; run as {machine['profile'].upper()}-only (profile NABAA_CPU_ISA)"
     return f"{line}. llama.cpp built with: {' '.join(machine['llama_cpp'])}."

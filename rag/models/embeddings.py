@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import ModelError
+from rag.models import cpu_profile
 
 _FINGERPRINT_FILES = ("modules.json", "config.json", "config_sentence_transformers.json")
 # Bumped when the text sent for a document changes (e.g. titles added), so indexes rebuild.
@@ -18,7 +19,10 @@ _TITLE_SLOT = "title: none"
 
 
 def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AMX or AVX-512 BF16)."""
+    """Whether this CPU computes bfloat16 natively (AMX or AVX-512 BF16); not in the
+    AVX2-only profile."""
+    if cpu_profile.profile() != "native":
+        return False
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:

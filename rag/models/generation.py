@@ -15,6 +15,7 @@ import numpy as np
 from rag.answer.extractive import CONNECTORS, LEADS, MAX_TOKEN_BYTES, SpanConstraint, Vocabulary
 from rag.answer.prompts import REFUSAL_MARKER
 from rag.errors import ModelError
+from rag.models import cpu_profile
 from rag.models.chat_template import PromptEncoder
 
 # A stretch of 4 to 80 characters said three times in a row at the end of the text.
@@ -59,6 +60,8 @@ class LLM:
             raise ModelError(
                 f"llama-cpp-python is not installed ({exc}). Run scripts/setup.sh (or make run)."
             ) from exc
+        if problem := cpu_profile.llama_build_problem():
+            raise ModelError(problem)
         try:
             self.llama = Llama(
                 model_path=str(path),
