@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # `python -m rag calibrate` (ARCD + seeds questions): 1.1% false refusals,
     # 1.8% missed refusals.
     min_score: float = 0.232
+    # A passage whose cosine is more than this below the best-ranked one's is left out of
+    # the prompt: each passage costs ~80 new prompt tokens, the first token's main cost.
+    # See the README ("Speed"); 1 keeps all top_k.
+    passage_margin: float = 0.1
 
     # Answers. "extractive": an answer in the passages' language is copied from them
     # (decoding can only copy); one in another language is written from a copied quote

@@ -91,6 +91,13 @@ class Citation:
     quote: str = ""
 
 
+def relevant_hits(hits: Sequence[Hit], min_score: float, margin: float) -> list[Hit]:
+    """The hits to show the model: those scoring at least ``min_score``, and no more than
+    ``margin`` below the best-ranked one."""
+    relevant = [h for h in hits if h.score >= min_score]
+    return [h for h in relevant if h.score >= relevant[0].score - margin]
+
+
 @dataclass
 class Retrieval:
     """The question as understood and the passages found for it."""
@@ -357,7 +364,7 @@ class Pipeline:
         retrieval = self.retrieve(question, top_k, history)
         timings = {"retrieve_s": time.perf_counter() - started}
         language = answer_language(retrieval.language)
-        relevant = [h for h in retrieval.hits if h.score >= s.min_score]
+        relevant = relevant_hits(retrieval.hits, s.min_score, s.passage_margin)
 
         checks: dict[str, float | str] = {}
 

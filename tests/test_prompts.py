@@ -10,6 +10,7 @@ from rag.answer.prompts import (
     user_message,
 )
 from rag.ingest.chunking import Passage
+from rag.pipeline import Hit, relevant_hits
 
 
 def _passage(doc: str, i: int, start: int, text: str) -> Passage:
@@ -70,3 +71,14 @@ def test_worked_examples_are_laid_out_like_the_real_question():
     assert fixed_messages()[3] == {"role": "user", "content": TRANSLATE_INSTRUCTION}
     arabic = user_message("من قال؟", [_passage("a", 0, 0, "نص عربي.")], "ar")
     assert arabic.split("\n")[-1] == examples[1]["content"].split("\n")[-1]
+
+
+def test_passages_far_below_the_best_are_left_out_of_the_prompt():
+    def hit(rank: int, score: float) -> Hit:
+        passage = Passage(f"d{rank}", f"d{rank}:0", "t", "x.", 0, 2, ((0, 2),))
+        return Hit(rank=rank, passage=passage, score=score)
+
+    hits = [hit(1, 0.60), hit(2, 0.65), hit(3, 0.49), hit(4, 0.20)]
+    assert [h.rank for h in relevant_hits(hits, 0.232, 0.1)] == [1, 2]
+    assert [h.rank for h in relevant_hits(hits, 0.232, 1.0)] == [1, 2, 3]
+    assert relevant_hits(hits[3:], 0.232, 0.1) == []
