@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_s: float = 300.0
     max_upload_bytes: int = 2_000_000
+
+    # OpenAI-compatible API at /v1 (rag/apps/api.py): the bearer token clients must send.
+    # Unset, the API is served without one only on a loopback host with no login, and is
+    # off otherwise.
+    api_token: SecretStr | None = None
 
     @cached_property
     def resolved_gpu_layers(self) -> int:

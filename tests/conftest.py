@@ -125,11 +125,16 @@ def start_app(tmp_path: Path, **env: str):
     return proc, url, seeds
 
 
+# The bearer token of the OpenAI-compatible API of ``app_server``.
+API_TOKEN = "nabaa-test-token"
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
-    """The real web app, served by ``python app.py``; yields (url, seeds folder)."""
+    """The real web app and its API (token ``API_TOKEN``), served by ``python app.py``;
+    yields (url, seeds folder)."""
     tmp = tmp_path_factory.mktemp("app")
-    proc, url, seeds = start_app(tmp)
+    proc, url, seeds = start_app(tmp, NABAA_API_TOKEN=API_TOKEN)
     yield url, seeds
     proc.terminate()
     proc.wait(timeout=30)

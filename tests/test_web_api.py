@@ -88,6 +88,10 @@ def test_login_is_required_when_configured(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"{url}/config", timeout=10)
         assert err.value.code == 401
+        # Without NABAA_API_TOKEN the OpenAI API is off, so it opens no way around the login.
+        with pytest.raises(urllib.error.HTTPError) as api:
+            urllib.request.urlopen(f"{url}/v1/models", timeout=10)
+        assert api.value.code == 403
         client = Client(url, auth=("analyst", "s3cret"), verbose=False)
         assert "/ask" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
 

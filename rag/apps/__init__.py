@@ -1,1 +1,1 @@
-"""Thin shells over the pipeline: terminal, browser."""
+"""Thin shells over the pipeline: terminal, browser, OpenAI-compatible API."""

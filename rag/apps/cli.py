@@ -342,6 +342,21 @@ def chat(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
             history.append(Turn(question=last.question, answer=last.answer))
 
 
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (NABAA_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (NABAA_PORT).")] = None,
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Serve the web app and the OpenAI-compatible API (/v1) on one port, as app.py does."""
+    from rag.apps.server import serve as serve_app
+
+    with _user_errors():
+        settings = get_settings(seeds_dir=seeds, index_dir=index, host=host, port=port)
+        serve_app(settings)
+
+
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
 
 

@@ -11,7 +11,6 @@ import html
 import logging
 import os
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +18,16 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
+from fastapi import FastAPI
+from starlette.routing import Mount
 
 from rag.answer.prompts import Turn
 from rag.apps.login import LoginGuard
+from rag.apps.service import Service
 from rag.config import Settings
 from rag.errors import NabaaError
 from rag.ingest.articles import ARTICLE_SUFFIXES
-from rag.pipeline import Answer, Citation, Pipeline
+from rag.pipeline import Answer, Citation
 
 log = logging.getLogger("nabaa.web")
 
@@ -171,36 +173,16 @@ def render_timings(answer: Answer) -> str:
 
 
 class WebApp:
-    """The Gradio app around one shared Pipeline, warmed up in the background."""
+    """The Gradio app around the one shared Pipeline of ``service`` (a new one if none is
+    given), which answers one request at a time, whichever shell it came from."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, service: Service | None = None) -> None:
         self.settings = settings
-        self.pipeline = Pipeline(settings)
-        self.status = "Starting…"
-        self.error: str | None = None
-        self.ready = threading.Event()
-        threading.Thread(target=self._warm_up, daemon=True, name="warm-up").start()
-
-    def _warm_up(self) -> None:
-        try:
-            self.pipeline.warm_up(on_status=self._set_status)
-        except NabaaError as exc:
-            self.error = str(exc)
-            self._set_status(f"Error: {exc}")
-        except Exception as exc:
-            log.exception("warm-up failed")
-            self.error = f"{type(exc).__name__}: {exc}"
-            self._set_status(f"Error: {self.error}")
-        finally:
-            self.ready.set()
-
-    def _set_status(self, message: str) -> None:
-        self.status = message
+        self.service = service or Service(settings)
+        self.pipeline = self.service.pipeline
 
     def _wait_ready(self) -> None:
-        self.ready.wait()
-        if self.error:
-            raise NabaaError(self.error)
+        self.service.wait_ready()
 
     # Chat ------------------------------------------------------------------
 
@@ -223,12 +205,14 @@ class WebApp:
         try:
             self._wait_ready()
             raw = ""
-            events = self.pipeline.ask_stream(
-                message,
-                conversation.turns,
-                top_k=int(top_k),
-                temperature=float(temperature),
-                max_tokens=int(max_tokens),
+            events = self.service.turns.stream(
+                lambda: self.pipeline.ask_stream(
+                    message,
+                    conversation.turns,
+                    top_k=int(top_k),
+                    temperature=float(temperature),
+                    max_tokens=int(max_tokens),
+                )
             )
             for event in events:
                 if isinstance(event, Answer):
@@ -259,7 +243,8 @@ class WebApp:
         """One question, no conversation: the ``ask --json`` object."""
         self._wait_ready()
         try:
-            return self.pipeline.ask(question).to_json()
+            with self.service.turns.turn():
+                return self.pipeline.ask(question).to_json()
         except NabaaError as exc:
             raise gr.Error(str(exc)) from None
 
@@ -267,7 +252,7 @@ class WebApp:
 
     def article_rows(self) -> list[list]:
         """Rows of the articles table."""
-        if not self.ready.is_set() or self.error:
+        if not self.service.usable:
             return []
         return [
             [a["doc_id"], a["title"], a["passages"], a["indexed_at"].replace("T", " ")]
@@ -278,7 +263,8 @@ class WebApp:
         def on_progress(done: int, total: int) -> None:
             progress((done, total), desc="Embedding passages", unit="passages")
 
-        report = self.pipeline.update_index(on_progress)
+        with self.service.turns.turn():
+            report = self.pipeline.update_index(on_progress)
         return self.article_rows(), html.escape(report.summary()).replace("\n", "<br>")
 
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:
@@ -312,14 +298,10 @@ class WebApp:
 
     def tick(self) -> tuple:
         """Poll the warm-up status; stop polling once ready."""
-        done = self.ready.is_set()
-        status = self.status if not done or self.error else "Ready"
-        models = (
-            f"LLM: `{self.pipeline.model_names['llm']}` · embedder: "
-            f"`{self.pipeline.model_names['embedder']}`"
-            if done and not self.error
-            else ""
-        )
+        done = self.service.ready.is_set()
+        status = self.service.status if not self.service.usable else "Ready"
+        names = self.service.model_names()
+        models = f"LLM: `{names['llm']}` · embedder: `{names['embedder']}`" if names else ""
         rows = self.article_rows() if done else gr.skip()
         return f"<b>Status:</b> {html.escape(status)}", models, rows, gr.Timer(active=not done)
 
@@ -433,8 +415,9 @@ class WebApp:
             gr.api(self.ask_api, api_name="ask", concurrency_id="llm")
         return demo
 
-    def launch(self, **kwargs: object) -> gr.Blocks:
-        """Serve the app; only Gradio's own upload and cache files are ever served."""
+    def mount(self, app: FastAPI, path: str = "/") -> FastAPI:
+        """Serve the app at ``path`` of ``app`` (routes ``app`` already has come first);
+        only Gradio's own upload and cache files are ever served."""
         s = self.settings
         demo = self.build()
         demo.queue(default_concurrency_limit=1)
@@ -443,7 +426,10 @@ class WebApp:
             auth = LoginGuard(
                 s.auth_user, s.auth_password, s.login_max_failures, s.login_lockout_s
             ).check
-        demo.launch(
+        app = gr.mount_gradio_app(
+            app,
+            demo,
+            path=path,
             server_name=s.host,
             server_port=s.port,
             auth=auth,
@@ -451,8 +437,14 @@ class WebApp:
             head=HEAD,
             css=CSS,
             footer_links=[],
+            show_error=False,
             enable_monitoring=False,
             blocked_paths=[str(s.seeds_dir), str(s.index_dir), str(s.models_dir)],
-            **kwargs,
         )
-        return demo
+        self._mounted = next(r.app for r in reversed(app.routes) if isinstance(r, Mount))
+        return app
+
+    def end_streams(self) -> None:
+        """End the session streams Gradio keeps open (heartbeats), so that a stopping
+        server need not wait for its clients; call it on the server's event loop."""
+        self._mounted.stop_event.set()
