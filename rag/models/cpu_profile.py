@@ -55,7 +55,7 @@ def llama_build_problem() -> str | None:
         return f"NABAA_CPU_ISA={name} is not a profile; use one of {', '.join(PROFILES)}."
     import llama_cpp
 
-    if llama_build_dir(name) not in Path(llama_cpp.__file__).resolve().parents:
+    if llama_build_dir(name).resolve() not in Path(llama_cpp.__file__).resolve().parents:
         return (
             f"NABAA_CPU_ISA={name} needs llama.cpp built for it: run "
             f"scripts/setup.sh --isa {name} (or make bench-{name})."
