@@ -418,6 +418,8 @@ def evaluate_command(
                 for k in (
                     "top_k",
                     "min_score",
+                    "passage_margin",
+                    "answer_mode",
                     "keyword_weight",
                     "embedder_dtype",
                     "embedder_backend",
