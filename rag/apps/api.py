@@ -252,7 +252,9 @@ def api_access(settings: Settings) -> str:
     return "off" if api_off_reason(settings) else "open"
 
 
-def _authorizer(settings: Settings) -> Callable[[Request], None]:
+def authorizer(settings: Settings) -> Callable[[Request], None]:
+    """The access rule of the API (and of the MCP endpoint beside it): a function that
+    raises APIError (403 while the API is off, 401 without the right bearer token)."""
     token = _token(settings).encode()
     off = api_off_reason(settings)
 
@@ -276,6 +278,12 @@ def _authorizer(settings: Settings) -> Callable[[Request], None]:
             )
 
     return authorize
+
+
+def error_response(exc: APIError) -> JSONResponse:
+    """The response of an APIError; a 401 says which scheme to use."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
 # The app ----------------------------------------------------------------------
@@ -315,12 +323,11 @@ def create_api(service: Service) -> FastAPI:
     settings = service.settings
     started = int(time.time())
     app = FastAPI(title="Nabaa", docs_url=None, redoc_url=None, openapi_url=None)
-    authorize = _authorizer(settings)
+    authorize = authorizer(settings)
 
     @app.exception_handler(APIError)
     async def api_error(_request: Request, exc: APIError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+        return error_response(exc)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -1,4 +1,4 @@
-"""Terminal interface: ``python -m rag index | ask | chat | retrieve | models``.
+"""Terminal interface: ``python -m rag index | ask | chat | retrieve | models | mcp``.
 
 A thin shell over ``rag.pipeline.Pipeline``: it parses arguments, prints, and
 turns ``NabaaError`` into a one-line message and exit status 1.
@@ -349,12 +349,28 @@ def serve(
     seeds: SeedsOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Serve the web app and the OpenAI-compatible API (/v1) on one port, as app.py does."""
+    """Serve the web app, the OpenAI-compatible API (/v1) and MCP (/mcp) on one port, as
+    app.py does."""
     from rag.apps.server import serve as serve_app
 
     with _user_errors():
         settings = get_settings(seeds_dir=seeds, index_dir=index, host=host, port=port)
         serve_app(settings)
+
+
+@app.command("mcp")
+def mcp_command(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
+    """Serve the MCP tools (search_articles, ask, list_articles) over stdin/stdout, for an
+    agent that starts Nabaa itself; stdout carries only the protocol, logs go to stderr.
+    (python app.py serves the same tools over HTTP at /mcp.)"""
+    from rag.apps.mcp_server import run_stdio
+
+    # The SDK gives the root logger a stderr handler of its own: say each message once.
+    logging.getLogger("nabaa").propagate = False
+    with _user_errors():
+        settings = _settings(seeds, index)
+        err.print("Nabaa MCP server on stdio (models load in the background).")
+        run_stdio(settings)
 
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"

@@ -1,5 +1,6 @@
-"""One process, one port, one Pipeline: the web UI at ``/`` and the OpenAI-compatible API
-at ``/v1``. ``python app.py`` and ``python -m rag serve`` both start it."""
+"""One process, one port, one Pipeline: the web UI at ``/``, the OpenAI-compatible API
+at ``/v1`` and the MCP server at ``/mcp``. ``python app.py`` and ``python -m rag serve``
+both start it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 
 import uvicorn
 
+from rag.apps import mcp_server
 from rag.apps.api import api_access, api_off_reason, create_api
 from rag.apps.service import Service
 from rag.apps.webui import WebApp
@@ -28,18 +30,20 @@ class _Server(uvicorn.Server):
 
 
 def serve(settings: Settings) -> None:
-    """Serve the web UI and the API on the configured host and port until stopped: the
-    API's routes first, then the Gradio app on every other path, sharing one Service."""
+    """Serve the web UI, the API and MCP on the configured host and port until stopped:
+    the API's and MCP's routes first, then the Gradio app on every other path, sharing
+    one Service."""
     url = f"http://{settings.host}:{settings.port}"
     print(f"Nabaa: open {url} (models load in the background)")
     if reason := api_off_reason(settings):
-        print(f"OpenAI API off: {reason}; set NABAA_API_TOKEN to serve it.")
+        print(f"OpenAI API and MCP off: {reason}; set NABAA_API_TOKEN to serve them.")
     else:
         token = " (token required)" if api_access(settings) == "token" else ""
         print(f"OpenAI API: {url}/v1{token}")
+        print(f"MCP (streamable HTTP): {url}{mcp_server.PATH}{token}")
     service = Service(settings)
     web = WebApp(settings, service)
-    app = web.mount(create_api(service))
+    app = web.mount(mcp_server.mount(create_api(service), service))
     config = uvicorn.Config(
         app,
         host=settings.host,
