@@ -148,7 +148,8 @@ def test_list_articles_gives_the_seed_articles(app_server):
     result = _call(url, "list_articles", {})
     assert not result.is_error, _text(result)
     articles = result.structured_content["articles"]
-    assert {a["doc_id"] for a in articles} == SEED_IDS
+    # The suite's one app server may hold articles earlier tests uploaded; the seeds are there.
+    assert {a["doc_id"] for a in articles} >= SEED_IDS
     for a in articles:
         assert set(a) == {"doc_id", "title", "passages", "indexed_at"}
         assert a["title"] and a["passages"] > 0
