@@ -97,6 +97,23 @@ class Settings(BaseSettings):
     # imported (rag/models/cpu_profile.py), so set it in the environment.
     cpu_isa: Literal["native", "avx2"] = "native"
 
+    # An OpenAI-compatible server that generates instead of the in-process model, e.g.
+    # llama.cpp's llama-server (`make serve-llm`) or vLLM: its base URL, e.g.
+    # http://127.0.0.1:8080. It cannot constrain decoding to copies of the passages, so
+    # answers are written freely and checked for support ("generative"); see the README.
+    llm_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    # How many answers the server generates at once (its parallel slots); a request waits
+    # for a free one. The in-process model answers one at a time.
+    llm_slots: int = Field(default=4, ge=1)
+    # Seconds without a word from the server before an answer fails.
+    llm_timeout_s: float = 120.0
+
+    # Requests waiting for a turn beyond this many are refused at once (HTTP 429); one that
+    # waits queue_wait_s seconds without a turn gives up (HTTP 503).
+    queue_limit: int = Field(default=32, ge=0)
+    queue_wait_s: float = 300.0
+
     # Generation.
     n_ctx: int = 4096
     # Memory-map the GGUF. Off: llama.cpp repacks the weights for this CPU anyway, and with

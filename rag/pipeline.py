@@ -37,6 +37,7 @@ from rag.models.embeddings import Embedder, resolve_dtype
 from rag.models.generation import LLM, loop_start
 from rag.models.memory import limit_heap_growth, release_free_memory
 from rag.models.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm, remedy
+from rag.models.remote_llm import RemoteLLM
 from rag.store.index import (
     UpdateReport,
     chunking_settings,
@@ -197,9 +198,13 @@ class Pipeline:
         return embedder
 
     @cached_property
-    def llm(self) -> LLM:
-        """The LLM (assembled on first use if it is the default one)."""
+    def llm(self) -> LLM | RemoteLLM:
+        """The LLM: the server at ``llm_url`` if set, else the GGUF in this process
+        (assembled on first use if it is the default one)."""
         s = self.settings
+        if s.llm_url:
+            key = s.llm_api_key.get_secret_value() if s.llm_api_key else ""
+            return RemoteLLM(s.llm_url, s.n_ctx, s.llm_timeout_s, key)
         llm = LLM(
             ensure_llm(s, self._model_progress),
             n_ctx=s.n_ctx,
@@ -217,11 +222,18 @@ class Pipeline:
     @property
     def model_names(self) -> dict[str, str]:
         """Names of the models in use, for answers and the UI."""
-        llm_path = self.settings.llm_path
+        s = self.settings
+        local = s.llm_path.name if s.llm_path else DEFAULT_LLM.target
         return {
-            "llm": llm_path.name if llm_path else DEFAULT_LLM.target,
+            "llm": self.llm.name if s.llm_url else local,
             "embedder": self.embedder.model_id,
         }
+
+    @property
+    def answer_mode(self) -> str:
+        """The setting, except that an LLM server cannot copy: its answers are written
+        and checked ("generative")."""
+        return self.settings.answer_mode if self.llm.copies else "generative"
 
     # Index -----------------------------------------------------------------
 
@@ -401,14 +413,14 @@ class Pipeline:
         max_tokens = max_tokens or s.max_answer_tokens
         temperature = s.temperature if temperature is None else temperature
         across = passages_language(passages) != language
-        extractive = s.answer_mode == "extractive"
+        extractive = self.answer_mode == "extractive"
         messages, shown = build_messages(
             retrieval.question,
             passages,
             history[-s.history_turns :],
             language,
             self.llm.count_tokens,
-            budget=s.n_ctx - max_tokens,
+            budget=self.llm.n_ctx - max_tokens,
             instruction=QUOTE_INSTRUCTION if extractive and across else None,
         )
         score_of = {h.passage.passage_id: h.score for h in relevant}

@@ -2,21 +2,25 @@
 # Set up everything Nabaa needs, from nothing, and fast the second time:
 #   a virtualenv with pinned packages, llama-cpp-python built once with AMX-safe flags
 #   (its wheel cached), and the default models assembled and verified.
-# Usage: scripts/setup.sh [--dev] [--isa avx2]
+# Usage: scripts/setup.sh [--dev] [--isa avx2] [--server]
 #   --dev adds test tools and Chromium. --isa avx2 also builds llama.cpp as an AVX2-only laptop
-#   would, into .venv/isa-avx2, for NABAA_CPU_ISA=avx2 (the AVX2-only profile).
+#   would, into .venv/isa-avx2, for NABAA_CPU_ISA=avx2 (the AVX2-only profile). --server
+#   also builds llama.cpp's llama-server (same source and flags) into .venv/bin, for
+#   `make serve-llm` and NABAA_LLM_URL.
 # Env: NABAA_GPU=cuda builds llama.cpp with CUDA (NABAA_CUDA_ARCH, default this GPU's);
 #   LLAMA_CMAKE_ARGS replaces the flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEV=0
+SERVER=0
 LLAMA_ISA=native
 while [ $# -gt 0 ]; do
   case "$1" in
     --dev) DEV=1 ;;
     --isa) LLAMA_ISA=${2:?--isa takes avx2}; shift ;;
-    *) echo "usage: scripts/setup.sh [--dev] [--isa avx2]" >&2; exit 2 ;;
+    --server) SERVER=1 ;;
+    *) echo "usage: scripts/setup.sh [--dev] [--isa avx2] [--server]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -66,6 +70,36 @@ install_llama() {  # ISA TARGET: the wheel for that ISA, built once into the cac
 install_llama native .venv
 # The profile's build lives beside the venv's own, which stays this machine's.
 [ "$LLAMA_ISA" = native ] || install_llama "$LLAMA_ISA" ".venv/isa-$LLAMA_ISA"
+
+install_llama_server() {  # llama.cpp's server from the wheel's own source and flags, built once
+  llama_flags native
+  local dir="$CACHE/llama-server/$LLAMA_KEY" work
+  if [ ! -x "$dir/llama-server" ]; then
+    say "Building llama.cpp's llama-server ($LLAMA_CMAKE_ARGS); about 6 minutes on 2 cores, once"
+    work=$(mktemp -d)
+    "${PIP[@]}" download -q --no-deps --no-binary :all: "llama-cpp-python==$LLAMA_VERSION" -d "$work"
+    tar xzf "$work"/llama_cpp_python-*.tar.gz -C "$work"
+    # Static, without the web UI (its assets come from the network), curl or OpenSSL.
+    # shellcheck disable=SC2086
+    if ! { cmake -S "$work"/llama_cpp_python-*/vendor/llama.cpp -B "$work/build" \
+        $LLAMA_CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+        -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON \
+        -DLLAMA_BUILD_APP=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_UI=OFF \
+        -DLLAMA_USE_PREBUILT_UI=OFF \
+        && cmake --build "$work/build" --target llama-server -j"$(nproc)"; } >"$work/build.log" 2>&1
+    then
+      tail -30 "$work/build.log" >&2
+      echo "llama-server did not build; the whole log is $work/build.log" >&2
+      exit 1
+    fi
+    mkdir -p "$dir"
+    cp "$work/build/bin/llama-server" "$dir/.llama-server.partial"
+    mv "$dir/.llama-server.partial" "$dir/llama-server"
+    rm -rf "$work"
+  fi
+  ln -sf "$dir/llama-server" .venv/bin/llama-server
+}
+if [ "$SERVER" = 1 ]; then install_llama_server; fi
 
 if [ "$DEV" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   say "Installing Debian's Chromium for the browser tests"

@@ -29,7 +29,7 @@ from rag.apps.api import (
     question_and_history,
     sse,
 )
-from rag.apps.service import OneAtATime
+from rag.apps.service import Busy, ClientLeft, Turns
 from rag.config import get_settings
 from rag.errors import NabaaError
 from rag.pipeline import Answer, Citation
@@ -151,7 +151,7 @@ def _job(name: str, log: list[str], running: list[str]):
 
 
 def test_requests_take_turns_and_a_client_that_leaves_frees_its_turn():
-    turns, log, running = OneAtATime(), [], []
+    turns, log, running = Turns(), [], []
     left = turns.stream(_job("a", log, running))
     assert next(left) == "a0"
     left.close()  # the client went away mid-answer
@@ -173,7 +173,7 @@ def test_requests_take_turns_and_a_client_that_leaves_frees_its_turn():
 
 
 def test_a_failure_reaches_the_client_and_frees_the_turn():
-    turns = OneAtATime()
+    turns = Turns()
 
     def failing():
         yield "partial"
@@ -191,6 +191,110 @@ def test_a_failure_reaches_the_client_and_frees_the_turn():
 
     threading.Thread(target=take_turn, daemon=True).start()
     assert done.wait(5)
+
+
+def _holder(turns: Turns, exclusive: bool = False):
+    """A thread holding a turn until the returned event is set."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with turns.turn(exclusive):
+            holding.set()
+            release.wait(10)
+
+    threading.Thread(target=hold, daemon=True).start()
+    assert holding.wait(5)
+    return release
+
+
+def _waiter(turns: Turns, name: str, order: list[str], left: threading.Event | None = None):
+    def wait() -> None:
+        try:
+            with turns.turn(left=left):
+                order.append(name)
+        except Busy as exc:
+            order.append(f"{name}:{exc.status}")
+        except ClientLeft:
+            pass
+
+    thread = threading.Thread(target=wait, daemon=True)
+    thread.start()
+    return thread
+
+
+def _until(condition, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_turns_are_given_in_order_of_arrival_n_at_a_time():
+    turns, order = Turns(slots=2), []
+    first, second = _holder(turns), _holder(turns)
+    assert turns.load() == {"slots": 2, "busy": 2, "waiting": 0}
+    threads = []
+    for count, name in enumerate("abc", start=1):
+        threads.append(_waiter(turns, name, order))
+        _until(lambda count=count: turns.load()["waiting"] == count)
+    first.set()
+    second.set()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["a", "b", "c"]
+    _until(lambda: turns.load() == {"slots": 2, "busy": 0, "waiting": 0})
+
+
+def test_an_exclusive_turn_waits_for_every_slot_and_keeps_its_place():
+    turns, order, done = Turns(slots=2), [], threading.Event()
+
+    def update() -> None:
+        with turns.turn(exclusive=True):
+            order.append("update")
+            done.wait(10)
+
+    release = _holder(turns)
+    with turns.turn():  # one free slot is not enough for the update
+        threading.Thread(target=update, daemon=True).start()
+        _until(lambda: turns.load()["waiting"] == 1)
+        later = _waiter(turns, "later", order)  # arrives after the update: waits behind it
+        _until(lambda: turns.load()["waiting"] == 2)
+    assert order == []
+    release.set()
+    _until(lambda: order == ["update"])
+    assert turns.load() == {"slots": 2, "busy": 2, "waiting": 1}
+    done.set()
+    later.join(5)
+    assert order == ["update", "later"]
+
+
+def test_a_full_queue_is_refused_at_once_and_a_long_wait_gives_up():
+    turns, order = Turns(slots=1, max_waiting=1, wait_s=0.5), []
+    release = _holder(turns)
+    waiting = _waiter(turns, "waits", order)
+    _until(lambda: turns.load()["waiting"] == 1)
+    with pytest.raises(Busy) as full, turns.turn():
+        pass
+    assert full.value.status == 429 and "already waiting" in str(full.value)
+    assert full.value.retry_after_s >= 1
+    waiting.join(5)
+    assert order == ["waits:503"]  # the holder kept its slot past the wait limit
+    release.set()
+
+
+def test_a_client_that_leaves_while_waiting_gives_up_its_place():
+    turns, order, left = Turns(slots=1), [], threading.Event()
+    release = _holder(turns)
+    gone = _waiter(turns, "gone", order, left)
+    _until(lambda: turns.load()["waiting"] == 1)
+    stays = _waiter(turns, "stays", order)
+    _until(lambda: turns.load()["waiting"] == 2)
+    left.set()
+    gone.join(5)
+    assert not gone.is_alive() and turns.load()["waiting"] == 1
+    release.set()
+    stays.join(5)
+    assert order == ["stays"]
 
 
 # Against the real app -------------------------------------------------------------
@@ -314,3 +418,18 @@ def test_health_needs_no_token(app_server):
         health = json.loads(response.read())
     assert health["ok"] is True and health["api"] == "token"
     assert isinstance(health["ready"], bool) and health["status"]
+
+
+@pytest.mark.models
+def test_users_asking_at_once_all_get_their_answers(app_server, seeds_qa):
+    """A small load run (``bench --load`` measures the large one): four users, one slot."""
+    from rag.measure.load import ask_concurrently, summarize
+
+    url, _ = app_server
+    questions = [q["question"] for q in seeds_qa if q["answerable"]][:4]
+    answers, wall_s = ask_concurrently(url, API_TOKEN, questions, users=4, per_user=1)
+    summary = summarize(answers, wall_s)
+    assert summary["errors"] == 0 and summary["answers"] == 4, summary["error_examples"]
+    assert all(a.first_token_s is not None for a in answers)
+    with urllib.request.urlopen(f"{url}/healthz", timeout=10) as response:
+        assert json.loads(response.read())["load"] == {"slots": 1, "busy": 0, "waiting": 0}

@@ -10,10 +10,12 @@ of a stream.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
@@ -26,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from rag.answer.prompts import Turn
 from rag.answer.questions import prepare_question
-from rag.apps.service import Service
+from rag.apps.service import Busy, Service
 from rag.config import Settings
 from rag.errors import NabaaError
 from rag.pipeline import Answer
@@ -37,6 +39,8 @@ MODEL_ID = "nabaa"
 # Any one message may be this many times the question limit; longer ones are refused.
 # (A question between the two limits is cut, with a notice, as in the CLI and web UI.)
 MESSAGE_LIMIT_FACTOR = 10
+# How often a plain (not streamed) request checks that its client is still there.
+_WATCH_S = 0.5
 
 
 class APIError(Exception):
@@ -49,6 +53,7 @@ class APIError(Exception):
         type_: str = "invalid_request_error",
         code: str | None = None,
         param: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.message, self.type, self.code, self.param = (
@@ -58,6 +63,7 @@ class APIError(Exception):
             code,
             param,
         )
+        self.headers = headers
 
     def body(self) -> dict[str, Any]:
         """The error object, as sent in a response or a stream."""
@@ -282,7 +288,7 @@ def authorizer(settings: Settings) -> Callable[[Request], None]:
 
 def error_response(exc: APIError) -> JSONResponse:
     """The response of an APIError; a 401 says which scheme to use."""
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
     return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
@@ -297,6 +303,10 @@ def _answer(
 
 
 def _server_error(exc: Exception) -> APIError:
+    if isinstance(exc, Busy):
+        code = "queue_full" if exc.status == 429 else "queue_timeout"
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        return APIError(exc.status, str(exc), "server_error", code, headers=headers)
     if isinstance(exc, NabaaError):
         return APIError(503, str(exc), "server_error", "unavailable")
     log.error("answering failed", exc_info=exc)
@@ -331,12 +341,14 @@ def create_api(service: Service) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
-        """Up (``ok``), and whether models and index are loaded (``ready``); no token."""
+        """Up (``ok``), whether models and index are loaded (``ready``), and the load
+        (answer slots, how many are busy, how many requests wait); no token."""
         body = {
             "ok": service.error is None,
             "ready": service.usable,
             "status": service.status,
             "api": api_access(settings),
+            "load": service.turns.load(),
         }
         return JSONResponse(body, status_code=200 if service.error is None else 503)
 
@@ -359,14 +371,20 @@ def create_api(service: Service) -> FastAPI:
         except NabaaError as exc:
             raise APIError(400, str(exc), code="invalid_question", param="messages") from None
         options = answer_options(body, settings)
-        events = service.turns.astream(lambda: _answer(service, question, history, options))
+        left = threading.Event()
+        watch = asyncio.create_task(_watch_client(request, left))
+        events = service.turns.astream(lambda: _answer(service, question, history, options), left)
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         try:
             first = await anext(events)  # so that a failure before the answer has a status
         except Exception as exc:
+            watch.cancel()
             await events.aclose()
             raise _server_error(exc) from None
         if body.stream:
+            # From here the stream's own end (or the server noticing the client left)
+            # closes the events.
+            watch.cancel()
             stream = _stream(events, first, completion_id, created)
             headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
             return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
@@ -377,10 +395,21 @@ def create_api(service: Service) -> FastAPI:
         except Exception as exc:
             raise _server_error(exc) from None
         finally:
+            watch.cancel()
             await events.aclose()
         return completion(event, completion_id, created)
 
     return app
+
+
+async def _watch_client(request: Request, left: threading.Event) -> None:
+    """Set ``left`` when the client disconnects, so that its turn (or its place in the
+    queue) is given up; a plain request is not cancelled by the server when that happens."""
+    while not left.is_set():
+        if await request.is_disconnected():
+            left.set()
+            return
+        await asyncio.sleep(_WATCH_S)
 
 
 async def _stream(

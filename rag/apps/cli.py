@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -358,6 +359,39 @@ def serve(
         serve_app(settings)
 
 
+@app.command("serve-llm")
+def serve_llm(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8080,
+    slots: Annotated[
+        int | None, typer.Option(help="Answers generated at once (NABAA_LLM_SLOTS).")
+    ] = None,
+) -> None:
+    """Run llama.cpp's server (llama-server) with the LLM Nabaa would load, for
+    NABAA_LLM_URL=http://127.0.0.1:8080 (make serve-llm builds it first)."""
+    from rag.apps.api import is_loopback
+    from rag.models.llm_server import server_command
+    from rag.models.model_store import ensure_llm
+
+    with _user_errors():
+        settings = get_settings()
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+        if not is_loopback(host) and not key:
+            raise NabaaError(
+                f"--host {host} is reachable from other machines: set NABAA_LLM_API_KEY, "
+                "which the server then requires (and Nabaa sends)."
+            )
+        command = server_command(
+            settings, ensure_llm(settings), host, port, slots or settings.llm_slots
+        )
+        err.print(
+            f"llama-server on http://{host}:{port}; run Nabaa with "
+            f"NABAA_LLM_URL=http://{host}:{port}",
+            markup=False,
+        )
+        os.execve(command[0], command, {**os.environ, **({"LLAMA_API_KEY": key} if key else {})})
+
+
 @app.command("mcp")
 def mcp_command(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
     """Serve the MCP tools (search_articles, ask, list_articles) over stdin/stdout, for an
@@ -447,6 +481,8 @@ def evaluate_command(
             },
             "model": pipeline.model_names,
         }
+        if not no_llm:
+            used["answer_mode"] = pipeline.answer_mode
         summary = summarize(results, used)
         _print_report(markdown(summary), summary, report)
 
@@ -482,13 +518,26 @@ def bench(
     plot: Annotated[Path | None, typer.Option(help="--scale: write the PNG plot here.")] = (
         PROJECT_ROOT / "artifacts" / "scale.png"
     ),
+    load: Annotated[
+        bool,
+        typer.Option(
+            "--load", help="Measure concurrent users through the API instead (see --users)."
+        ),
+    ] = False,
+    users: Annotated[str, typer.Option(help="--load: user counts, comma-separated.")] = "1,4,16",
+    per_user: Annotated[int, typer.Option(help="--load: questions each user asks.")] = 2,
+    slots: Annotated[int, typer.Option(help="--load: llama-server's parallel slots.")] = 4,
 ) -> None:
     """Measure indexing, retrieval, prompt processing, generation, time to first token and
     memory, next to raw llama.cpp and plain fp32 sentence-transformers. With --scale:
-    the index at growing archive sizes, next to the design it replaced."""
+    the index at growing archive sizes, next to the design it replaced. With --load:
+    concurrent users, with the in-process LLM and with llama.cpp's server."""
     with _user_errors():
         if scale:
             _bench_scale(report, sizes, old_up_to, embedder, plot)
+            return
+        if load:
+            _bench_load(report, questions, users, per_user, slots, limit)
             return
         from rag.measure.bench import markdown, run_bench
 
@@ -504,6 +553,38 @@ def bench(
         profile = data["machine"]["profile"]
         default = "bench.json" if profile == "native" else f"bench-{profile}.json"
         _print_report(markdown(data), data, report or PROJECT_ROOT / "artifacts" / default)
+
+
+def _bench_load(
+    report: Path | None,
+    questions: Path,
+    users: str,
+    per_user: int,
+    slots: int,
+    limit: int | None,
+) -> None:
+    import tempfile
+
+    from rag.measure.load import markdown, run_load
+
+    try:
+        counts = [int(u) for u in users.split(",")]
+    except ValueError:
+        raise NabaaError(f"--users takes numbers separated by commas, not {users!r}.") from None
+    if not counts or min(counts) < 1 or max(counts) > 64 or not 1 <= per_user <= 20:
+        raise NabaaError("--users: 1 to 64 users; --per-user: 1 to 20 questions.")
+    pool = [q["question"] for q in json.loads(questions.read_text(encoding="utf-8"))["questions"]]
+    with tempfile.TemporaryDirectory(prefix="nabaa-load-") as work:
+        data = run_load(
+            get_settings(),
+            pool[:limit],
+            counts,
+            per_user,
+            slots,
+            Path(work),
+            lambda step: err.print(step, markup=False),
+        )
+    _print_report(markdown(data), data, report or PROJECT_ROOT / "artifacts" / "bench-load.json")
 
 
 def _bench_scale(

@@ -1,9 +1,9 @@
-"""What the web UI and the HTTP API share in one process: the Pipeline, its warm-up, and
-the rule that it answers one request at a time.
+"""What the web UI, the HTTP API and the MCP server share in one process: the Pipeline,
+its warm-up, and the turns requests take to use it.
 
-Every request that uses the models (an answer, an index update) takes its turn through
-``OneAtATime``; the others wait. Limits on how many may wait, and fairness between
-them, belong in ``OneAtATime`` too, so both shells get them at once.
+Every request that uses the models (an answer, an index update) takes a turn through
+``Turns``: one at a time with the in-process LLM, as many as the LLM server has slots
+with ``NABAA_LLM_URL``; the others wait in order of arrival, within a limit.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import asyncio
 import logging
 import queue
 import threading
+import time
+from collections import deque
 from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,23 +32,97 @@ class _Failed:
 
 
 _END = object()
+# How often a waiting request checks whether its client is still there.
+_POLL_S = 0.2
 
 
-class OneAtATime:
-    """Runs requests one at a time; the others wait for their turn.
+class Busy(NabaaError):
+    """No turn could be given: the queue is full (429) or the wait ran out (503)."""
 
-    A streamed request runs in a worker thread of its own, which holds the turn from the
-    first event to the last, so the turn is released even when its client goes away.
+    def __init__(self, message: str, status: int, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
+class ClientLeft(Exception):
+    """The client left while its request waited for a turn (which it no longer wants)."""
+
+
+class Turns:
+    """Up to ``slots`` requests at a time; the others wait in order of arrival.
+
+    First come, first served: a request is given a turn only when every earlier one has
+    had its own, so none waits forever behind later ones. At most ``max_waiting`` wait;
+    the next is refused at once (``Busy``, 429), and one that waits ``wait_s`` without a
+    turn gives up (``Busy``, 503). ``exclusive`` turns (an index update) take every slot.
+
+    A streamed request runs in a worker thread of its own, which holds its turn from the
+    first event to the last, and gives it back as soon as its client goes away, even
+    while it is still waiting.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, slots: int = 1, max_waiting: int = 32, wait_s: float = 120.0) -> None:
+        if slots < 1:
+            raise ValueError("slots must be at least 1")
+        self.slots, self.max_waiting, self.wait_s = slots, max_waiting, wait_s
+        self._free = slots
+        self._queue: deque[object] = deque()
+        self._changed = threading.Condition()
+
+    def load(self) -> dict[str, int]:
+        """Slots, the ones in use, and how many requests wait (for /healthz)."""
+        with self._changed:
+            busy, waiting = self.slots - self._free, len(self._queue)
+        return {"slots": self.slots, "busy": busy, "waiting": waiting}
+
+    def _acquire(self, need: int, left: threading.Event | None) -> None:
+        with self._changed:
+            if not self._queue and self._free >= need:
+                self._free -= need
+                return
+            if len(self._queue) >= self.max_waiting:
+                raise Busy(
+                    f"Too many questions at once: {len(self._queue)} are already waiting for "
+                    "an answer. Try again in a moment.",
+                    429,
+                    retry_after_s=max(1, round(self.wait_s / 10)),
+                )
+            me = object()
+            self._queue.append(me)
+            deadline = time.monotonic() + self.wait_s
+            try:
+                while not (self._queue[0] is me and self._free >= need):
+                    if left is not None and left.is_set():
+                        raise ClientLeft
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise Busy(
+                            f"No answer could start within {self.wait_s:g} s: every slot stayed "
+                            "busy. Try again in a moment.",
+                            503,
+                            retry_after_s=max(1, round(self.wait_s / 4)),
+                        )
+                    self._changed.wait(min(remaining, _POLL_S))
+                self._free -= need
+            finally:
+                self._queue.remove(me)
+                self._changed.notify_all()
+
+    def _release(self, count: int) -> None:
+        with self._changed:
+            self._free += count
+            self._changed.notify_all()
 
     @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Hold the turn for a piece of blocking work."""
-        with self._lock:
+    def turn(self, exclusive: bool = False, left: threading.Event | None = None) -> Iterator[None]:
+        """Hold a turn (every slot if ``exclusive``) for a piece of blocking work."""
+        need = self.slots if exclusive else 1
+        self._acquire(need, left)
+        try:
             yield
+        finally:
+            self._release(need)
 
     def _work(
         self,
@@ -55,7 +131,7 @@ class OneAtATime:
         stopped: threading.Event,
     ) -> None:
         try:
-            with self._lock:
+            with self.turn(left=stopped):
                 if stopped.is_set():
                     return
                 events = make()
@@ -68,6 +144,8 @@ class OneAtATime:
                     close = getattr(events, "close", None)
                     if close:
                         close()
+        except ClientLeft:
+            pass
         except BaseException as exc:  # handed over to the consumer, which raises it
             put(_Failed(exc))
         finally:
@@ -96,11 +174,14 @@ class OneAtATime:
         finally:
             stopped.set()
 
-    async def astream(self, make: Callable[[], Iterator[Any]]) -> AsyncGenerator[Any, None]:
-        """The events of ``make()``, produced in its turn (for an event loop)."""
+    async def astream(
+        self, make: Callable[[], Iterator[Any]], left: threading.Event | None = None
+    ) -> AsyncGenerator[Any, None]:
+        """The events of ``make()``, produced in its turn (for an event loop). Setting
+        ``left`` (the client went away) stops them, or gives up the wait for a turn."""
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[Any] = asyncio.Queue()
-        stopped = threading.Event()
+        stopped = left or threading.Event()
 
         def put(event: Any) -> None:
             try:
@@ -124,7 +205,8 @@ class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pipeline = Pipeline(settings)
-        self.turns = OneAtATime()
+        slots = settings.llm_slots if settings.llm_url else 1
+        self.turns = Turns(slots, settings.queue_limit, settings.queue_wait_s)
         self.status = "Starting…"
         self.error: str | None = None
         self.ready = threading.Event()

@@ -263,7 +263,7 @@ class WebApp:
         def on_progress(done: int, total: int) -> None:
             progress((done, total), desc="Embedding passages", unit="passages")
 
-        with self.service.turns.turn():
+        with self.service.turns.turn(exclusive=True):
             report = self.pipeline.update_index(on_progress)
         return self.article_rows(), html.escape(report.summary()).replace("\n", "<br>")
 
@@ -383,7 +383,9 @@ class WebApp:
                     chat_inputs,
                     chat_outputs,
                     concurrency_id="llm",
-                    concurrency_limit=1,
+                    # Gradio's queue lets as many through as there are answer slots;
+                    # the service's turns keep them in order with the API's requests.
+                    concurrency_limit=self.service.turns.slots,
                     api_name="chat" if trigger == box.submit else False,
                 )
             new.click(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -91,6 +92,9 @@ class Embedder:
                 f"Could not load the embedding model from {path}: {exc}. {remedy}".strip()
             ) from exc
         self.path = path
+        # One request at a time: the OpenVINO backend has a single inference request, and
+        # answers on several LLM server slots retrieve at once.
+        self._lock = threading.Lock()
         self.dim = int(self.model.get_embedding_dimension())
         prompts = self.model.prompts
         # The prompt sentence-transformers' encode_document would pick.
@@ -107,7 +111,8 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query vector, shape (dim,)."""
-        vec = self.model.encode_query([text], normalize_embeddings=True, convert_to_numpy=True)
+        with self._lock:
+            vec = self.model.encode_query([text], normalize_embeddings=True, convert_to_numpy=True)
         return np.asarray(vec[0], dtype=np.float32)
 
     def document_inputs(self, texts: Sequence[str], titles: Sequence[str] | None) -> list[str]:
@@ -136,13 +141,14 @@ class Embedder:
         out = np.zeros((len(inputs), self.dim), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            out[rows] = self.model.encode_document(
-                [inputs[i] for i in rows],
-                prompt="",
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                batch_size=batch_size,
-            )
+            with self._lock:
+                out[rows] = self.model.encode_document(
+                    [inputs[i] for i in rows],
+                    prompt="",
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    batch_size=batch_size,
+                )
             if on_progress:
                 on_progress(len(rows))
         return out

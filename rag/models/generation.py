@@ -42,6 +42,9 @@ def loop_start(text: str) -> int | None:
 class LLM:
     """A GGUF model loaded once; a lock makes sure it never runs two requests at once."""
 
+    # It can constrain decoding to copies of the passages (``stream_extract``).
+    copies = True
+
     def __init__(
         self,
         path: Path,
