@@ -206,11 +206,13 @@ def index(
 
 @app.command()
 def add(
-    files: Annotated[list[Path], typer.Argument(help=".txt articles to add.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Articles to add: .txt, .md, .html, .htm, .pdf, .docx.")
+    ],
     seeds: SeedsOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Check articles (UTF-8 text, size limit), copy them into the seeds folder, index them."""
+    """Check articles (a readable format, size limit), copy them into seeds/, index them."""
     with _user_errors():
         pipeline = Pipeline(_settings(seeds, index))
         for path in files:

@@ -356,7 +356,7 @@ class WebApp:
                             file_count="multiple",
                             file_types=list(ARTICLE_SUFFIXES),
                             type="filepath",
-                            label=f"Add .txt or .md articles (UTF-8, at most {limit})",
+                            label=f"Add articles ({', '.join(ARTICLE_SUFFIXES)}; at most {limit})",
                             elem_id="upload",
                         )
                         rescan = gr.Button("Rescan seeds/ and update the index", elem_id="rescan")

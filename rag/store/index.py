@@ -23,7 +23,7 @@ import faiss
 from filelock import FileLock
 
 from rag.errors import EmptyCorpusError, IndexCorruptError, OldIndexFormatError
-from rag.ingest.articles import Article, load_articles
+from rag.ingest.articles import ARTICLE_SUFFIXES, Article, load_articles
 from rag.ingest.chunking import Passage, chunk_article
 from rag.models.embeddings import Embedder
 from rag.store.catalog import IndexedArticle
@@ -241,7 +241,8 @@ def update_index(
     if not loaded.articles:
         detail = "; ".join(loaded.problems) or "the folder is empty"
         raise EmptyCorpusError(
-            f"No readable articles in {seeds_dir} ({detail}). Add UTF-8 .txt files and retry."
+            f"No readable articles in {seeds_dir} ({detail}). "
+            f"Add {', '.join(ARTICLE_SUFFIXES)} files and retry."
         )
     chunking = chunking_settings(max_chars, overlap_sentences)
     index_dir.mkdir(parents=True, exist_ok=True)
