@@ -63,9 +63,17 @@ class Story:
     def url(self) -> str:
         return f"https://www.{self.site.domain}/news/2025/{self.slug}"
 
+    def byline(self) -> str:
+        """The line under the headline: author, outlet and date, as the page shows it."""
+        return f"{self.site.by} {self.author} · {self.site.name} · {self.shown_date}"
+
     def body(self) -> str:
         """Ground truth: the headline and the paragraphs, blank lines between."""
         return "\n\n".join([self.title, *self.paragraphs]) + "\n"
+
+    def with_byline(self) -> str:
+        """Ground truth where the byline is kept (the printed PDF, the Word file)."""
+        return "\n\n".join([self.title, self.byline(), *self.paragraphs]) + "\n"
 
     def boilerplate(self) -> list[str]:
         """Every line of the page that is not the article, for counting what leaks through."""
@@ -210,7 +218,7 @@ STORIES = (
         title="الأردن يفتتح المرحلة الأولى من مشروع تحلية مياه العقبة",
         author="ليلى حداد",
         published="2025-03-12T09:30:00+03:00",
-        shown_date="الأربعاء 12 آذار 2025",
+        shown_date="الأربعاء 12 آذار/مارس 2025",
         tags="وسوم: المياه، العقبة، البيئة",
         paragraphs=(
             "عمّان – افتتحت وزارة المياه والري الأردنية يوم الأربعاء المرحلة الأولى من مشروع "
@@ -333,7 +341,7 @@ main { max-width: 760px; margin: auto; }
 h1 { font-size: 24px; }
 .byline, .share, .tags, .breadcrumbs { color: #666; font-size: 13px; }
 @media print {
-  .cookie-banner, .site-header, .ad, .breadcrumbs, .byline, .share, .tags, .related,
+  .cookie-banner, .site-header, .ad, .breadcrumbs, .share, .tags, .related,
   .comments, .newsletter, footer { display: none; }
 }
 """
@@ -401,8 +409,9 @@ def render_page(story: Story) -> str:
 <article class="story">
 <nav class="breadcrumbs"><a href="/">{e(s.nav[0])}</a> › <a href="/s">{e(story.section)}</a></nav>
 <h1>{e(story.title)}</h1>
-<div class="byline">{e(s.by)} <span class="author">{e(story.author)}</span> ·
-<time datetime="{story.published}">{e(story.shown_date)}</time></div>
+<div class="byline">{e(s.by)} <span class="author">{e(story.author)}</span> · <span
+class="outlet">{e(s.name)}</span> · <time
+datetime="{story.published}">{e(story.shown_date)}</time></div>
 <div class="share">{e(s.share)}</div>
 <div class="article-body">
 {"".join(paragraphs)}
@@ -460,10 +469,12 @@ def screenshot(page: Path, png: Path) -> None:
 
 
 def write_docx(story: Story, path: Path) -> None:
-    """The article as a Word file: a title paragraph, then the body; RTL for Arabic."""
+    """The article as a Word file: a title paragraph, the byline, then the body; RTL for
+    Arabic."""
     document = docx.Document()
     rtl = story.lang == "ar"
     paragraphs = [document.add_paragraph(story.title, style="Title")]
+    paragraphs.append(document.add_paragraph(story.byline()))
     paragraphs += [document.add_paragraph(text) for text in story.paragraphs]
     for paragraph in paragraphs:
         if not rtl:
@@ -485,9 +496,9 @@ def write_docx(story: Story, path: Path) -> None:
 
 ENCODED_TEXT = (
     "وزارة الزراعة تطلق حملة لمكافحة الجراد في المناطق الحدودية\n\n"
-    "أعلنت وزارة الزراعة اليوم إطلاق حملة واسعة لمكافحة أسراب الجراد التي رصدت في "
-    "المناطق الحدودية الجنوبية، وقالت إن فرقها رشت أكثر من ثلاثة آلاف هكتار خلال "
-    "الأسبوع الماضي.\n\n"
+    "الخرطوم - 3 شباط/فبراير 2025 - أعلنت وزارة الزراعة اليوم إطلاق حملة واسعة لمكافحة "
+    "أسراب الجراد التي رصدت في المناطق الحدودية الجنوبية، وقالت إن فرقها رشت أكثر من "
+    "ثلاثة آلاف هكتار خلال الأسبوع الماضي.\n\n"
     "وأوضح المتحدث باسم الوزارة أن الحملة تستمر حتى نهاية الشهر، وأن المزارعين مدعوون "
     "إلى الإبلاغ عن أي أسراب جديدة عبر الرقم المجاني.\n"
 )
@@ -527,6 +538,7 @@ def main() -> None:
     for story in STORIES:
         (OUT / f"{story.slug}.html").write_text(render_page(story), encoding="utf-8")
         (OUT / f"{story.slug}.body.txt").write_text(story.body(), encoding="utf-8")
+        (OUT / f"{story.slug}.with-byline.txt").write_text(story.with_byline(), encoding="utf-8")
         (OUT / f"{story.slug}.boilerplate.txt").write_text(
             "\n".join(story.boilerplate()) + "\n", encoding="utf-8"
         )

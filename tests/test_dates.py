@@ -58,6 +58,19 @@ DATED = Path(__file__).parent / "data" / "dated"
         ("ALEXANDRIA, Egypt, Feb. 2, 2023 (Delta Press) — Two", date(2023, 2, 2), "dateline"),
         ("NICOSIA, 3rd October 2022 — A ferry", date(2022, 10, 3), "dateline"),
         ("AMMAN, Jordan, Sunday 5 June 2022 — The", date(2022, 6, 5), "dateline"),
+        # bylines: author and outlet, a middle dot or bullet before the date
+        (
+            "Port workers end strike\n\nBy Daniel Okafor · The Harbour Times · "
+            "Wednesday 18 June 2025 17.05 BST\n\nDock workers",
+            date(2025, 6, 18),
+            "dateline",
+        ),
+        (
+            "بقلم ليلى حداد · صحيفة الأفق · الأربعاء 12 آذار/مارس 2025",
+            date(2025, 3, 12),
+            "dateline",
+        ),
+        ("Mei Lin Carter • Northern Ledger • 27 January 2025", date(2025, 1, 27), "dateline"),
         ("12 Sept 2023\n\nThe council met.", date(2023, 9, 12), "dateline"),
         ("Published: 2023-03-12\n\nDUBAI — The", date(2023, 3, 12), "label"),
         ("Updated: 20 July 2023 09:45 GMT", date(2023, 7, 20), "label"),

@@ -1,7 +1,9 @@
 """Article formats: saved news pages, PDFs printed by Chromium, Word files, legacy encodings.
 
 The fixtures in tests/data/formats are made by scripts/make_format_fixtures.py
-(see PROVENANCE.md there); ``*.body.txt`` is each article as written.
+(see PROVENANCE.md there); ``*.body.txt`` is each article as written (headline and
+body), ``*.with-byline.txt`` the same with the byline under the headline, as the
+printed PDFs and the Word files have it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pytest
 
 from rag.errors import NabaaError
 from rag.ingest.articles import Article, load_articles, save_article
+from rag.ingest.dates import find_publication_date
 from rag.ingest.formats import ArticleMeta, read_article
 from rag.ingest.formats.arabic import (
     is_reversed,
@@ -21,6 +24,7 @@ from rag.ingest.formats.arabic import (
     visual_to_logical,
 )
 from rag.ingest.formats.meta import iso_date
+from rag.ingest.formats.pdf import title_and_source
 from rag.ingest.formats.text import split_front_matter
 from rag.measure.formats import boilerplate_kept, similarity
 from tests.conftest import DATA
@@ -37,6 +41,15 @@ def _body(stem: str) -> str:
     return (FORMATS / f"{stem}.body.txt").read_text(encoding="utf-8")
 
 
+def _with_byline(stem: str) -> str:
+    return (FORMATS / f"{stem}.with-byline.txt").read_text(encoding="utf-8")
+
+
+def _text_date(text: str) -> date | None:
+    found = find_publication_date(text)
+    return found.date if found else None
+
+
 @pytest.mark.parametrize("stem", PAGES)
 def test_a_saved_page_gives_the_article_without_the_site_around_it(stem):
     text = _read(f"{stem}.html").text
@@ -48,7 +61,7 @@ def test_a_saved_page_gives_the_article_without_the_site_around_it(stem):
 @pytest.mark.parametrize("stem", PAGES)
 def test_a_pdf_printed_by_chromium_reads_as_the_article(stem):
     text = _read(f"{stem}.pdf").text
-    assert similarity(text, _body(stem)) >= 0.98
+    assert similarity(text, _with_byline(stem)) >= 0.98
     assert not any("\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff" for ch in text)
 
 
@@ -62,12 +75,13 @@ def test_the_arabic_pdf_lines_come_reversed_and_are_put_back():
     assert repair.reversed_lines == repair.arabic_lines > 10
     assert repair.text.startswith("الأردن يفتتح المرحلة الأولى")
     assert "نحو 50 مليون متر" in repair.text  # the number stays left to right
-    assert similarity(repair.text, _body("ar-desalination")) >= 0.98
+    assert "بقلم ليلى حداد · صحيفة الأفق · الأربعاء 12 آذار/مارس 2025" in repair.text
+    assert similarity(repair.text, _with_byline("ar-desalination")) >= 0.98
 
 
 @pytest.mark.parametrize("stem", ["ar-desalination", "en-port-strike"])
 def test_a_word_file_gives_its_paragraphs(stem):
-    assert similarity(_read(f"{stem}.docx").text, _body(stem)) >= 0.98
+    assert similarity(_read(f"{stem}.docx").text, _with_byline(stem)) >= 0.98
 
 
 def test_presentation_forms_become_letters_and_nothing_else_changes():
@@ -165,6 +179,7 @@ def test_page_metadata_comes_from_its_meta_tags_and_json_ld():
         url="https://www.alofoq-news.example/news/2025/ar-desalination",
         author="ليلى حداد",
         language="ar",
+        date_from="file",
     )
     assert _read("en-port-strike.html").meta.as_dict() == {
         "title": "Port workers end three-day strike after pay deal",
@@ -173,6 +188,7 @@ def test_page_metadata_comes_from_its_meta_tags_and_json_ld():
         "url": "https://www.harbourtimes.example/news/2025/en-port-strike",
         "author": "Daniel Okafor",
         "language": "en",
+        "date_from": "file",
     }
 
 
@@ -198,10 +214,67 @@ def test_word_and_pdf_metadata():
         language="ar",
     )
     # Chromium's /Title is the page's <title>, with the site's name after a bar: the
-    # printed headline shows where the title ends. Its /CreationDate is the print time.
+    # printed headline shows where the title ends, and the rest is the outlet. Its
+    # /CreationDate is the print time, so the date is left to the text.
     assert _read("en-port-strike.pdf").meta == ArticleMeta(
-        title="Port workers end three-day strike after pay deal", language="en"
+        title="Port workers end three-day strike after pay deal",
+        source="The Harbour Times",
+        language="en",
     )
+
+
+@pytest.mark.parametrize(
+    ("info_title", "want"),
+    [
+        ("Bridge opens | Daily Example", ("Bridge opens", "Daily Example")),
+        ("Bridge opens - Daily Example", ("Bridge opens", "Daily Example")),
+        ("Bridge opens — Daily Example", ("Bridge opens", "Daily Example")),
+        ("Bridge opens | Daily Example: news, sport, weather and more", ("Bridge opens", None)),
+        ("Bridge opens | The Daily Example News of the Valley", ("Bridge opens", None)),
+        ("Bridge opens: what it means", ("Bridge opens", None)),  # no separator
+        ("Bridge opens", ("Bridge opens", None)),
+        ("Tunnel closes | Daily Example", ("Tunnel closes | Daily Example", None)),  # not printed
+        (None, (None, None)),
+    ],
+)
+def test_a_printed_pages_title_gives_the_outlet_after_the_headline(info_title, want):
+    assert title_and_source(info_title, "Bridge opens\n\nThe new bridge opened.") == want
+
+
+DATED_FIXTURES = [
+    ("ar-desalination.pdf", date(2025, 3, 12), "صحيفة الأفق"),
+    ("ar-central-bank.pdf", date(2025, 11, 6), "المرصد الاقتصادي"),
+    ("en-port-strike.pdf", date(2025, 6, 18), "The Harbour Times"),
+    ("en-flood-warning.pdf", date(2025, 1, 27), "Northern Ledger"),
+    ("ar-desalination.html", date(2025, 3, 12), "صحيفة الأفق"),
+    ("ar-central-bank.html", date(2025, 11, 6), "المرصد الاقتصادي"),
+    ("en-port-strike.html", date(2025, 6, 18), "The Harbour Times"),
+    ("en-flood-warning.html", date(2025, 1, 27), "Northern Ledger"),
+    ("ar-desalination.docx", date(2025, 3, 12), None),  # Word has no outlet property
+    ("en-port-strike.docx", date(2025, 6, 18), None),
+    ("ar-locusts.cp1256.txt", date(2025, 2, 3), None),
+    ("ar-locusts.iso8859-6.txt", date(2025, 2, 3), None),
+    ("ar-locusts.utf16.txt", date(2025, 2, 3), None),
+]
+
+
+@pytest.mark.parametrize(("name", "published", "source"), DATED_FIXTURES)
+def test_every_fixture_gives_its_publication_date_and_outlet(name, published, source):
+    raw = (FORMATS / name).read_bytes()
+    meta = read_article(name, raw, find_date=_text_date).meta
+    assert (meta.published, meta.source) == (published.isoformat(), source)
+    if not name.endswith(".html"):  # a page's meta tags date it; the others, their text
+        assert read_article(name, raw).meta.published is None
+
+
+def test_fixtures_dropped_into_seeds_load_with_dates_and_outlets(tmp_path):
+    names = [n for n, _, _ in DATED_FIXTURES if not n.endswith((".iso8859-6.txt", "utf16.txt"))]
+    for name in names:
+        shutil.copy(FORMATS / name, tmp_path / name)
+    result = load_articles(tmp_path, find_date=_text_date)
+    got = {a.path.name: (a.meta.published, a.meta.source) for a in result.articles}
+    want = {n: (d.isoformat(), s) for n, d, s in DATED_FIXTURES if n in names}
+    assert got == want
 
 
 def test_front_matter_is_metadata_and_not_text():
@@ -214,6 +287,7 @@ def test_front_matter_is_metadata_and_not_text():
         url="https://www.northernledger.example/news/2025/en-flood-warning",
         author="Mei Lin Carter",
         language="en",
+        date_from="file",
     )
     ruled = "---\nnot: front matter\nJust a line between rules\n---\nText."
     assert split_front_matter(ruled) == (ruled, ArticleMeta())
@@ -249,5 +323,5 @@ def test_iso_dates():
     assert iso_date("2024-02-29") == "2024-02-29"
     assert iso_date("2023-02-29") is None
     assert iso_date("12 March 2025") is None
-    assert iso_date("20250312") is None
+    assert iso_date("20250312") == "2025-03-12"  # ISO 8601's basic format
     assert iso_date(None) is None

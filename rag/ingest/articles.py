@@ -1,6 +1,7 @@
 """Reading articles from the seeds folder: text and metadata, a title, a stable id, a content hash.
 
-Every format goes through ``rag.ingest.formats.read_article``; this module keeps the
+Every format goes through ``rag.ingest.formats`` (``read_file``, kept in an
+``ExtractionCache`` by the index, then ``complete``); this module keeps the
 folder safe to read (no links followed, hidden files skipped) and checks uploads.
 """
 
@@ -12,17 +13,21 @@ import logging
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.errors import NabaaError
+from rag.ingest.extraction_cache import ExtractionCache
 from rag.ingest.formats import (
     SUPPORTED_SUFFIXES,
     ArticleMeta,
     DateFinder,
     check_suffix,
+    complete,
     decode_text,
     read_article,
+    read_file,
 )
 
 ARTICLE_SUFFIXES = SUPPORTED_SUFFIXES
@@ -76,7 +81,8 @@ def decode_article(raw: bytes, name: str) -> str:
 
 
 def doc_id_for(path: Path, root: Path) -> str:
-    """Stable article id: the path under the seeds folder, without its suffix."""
+    """Stable article id: the path under the seeds folder, without its suffix (with it,
+    when another file has the same path but another suffix)."""
     return path.relative_to(root).with_suffix("").as_posix()
 
 
@@ -116,12 +122,25 @@ def _listed_files(seeds_dir: Path, problems: list[str]) -> list[Path]:
     return files
 
 
-def _read(path: Path, root: Path, find_date: DateFinder | None, result: LoadResult) -> None:
+def _read(
+    path: Path,
+    root: Path,
+    find_date: DateFinder | None,
+    cache: ExtractionCache | None,
+    result: LoadResult,
+) -> None:
     """Read one file listed under ``root`` into ``result``: an article, or a problem."""
     name = path.relative_to(root).as_posix()
     try:
         check_suffix(name)
-        extracted = read_article(name, read_regular_file(path), find_date)
+        raw = read_regular_file(path)
+        key = cache.key(name, raw) if cache else ""
+        extracted = cache.get(key) if cache else None
+        if extracted is None:
+            extracted = read_file(name, raw)
+            if cache:
+                cache.put(key, extracted)
+        extracted = complete(extracted, find_date)
     except ValueError as exc:
         message = str(exc)
         message = message if message.startswith(name) else f"{name}: {message}"
@@ -144,19 +163,32 @@ def _read(path: Path, root: Path, find_date: DateFinder | None, result: LoadResu
     result.articles.append(Article(doc_id_for(path, root), title, text, path, meta))
 
 
-def load_articles(seeds_dir: Path, find_date: DateFinder | None = None) -> LoadResult:
+def load_articles(
+    seeds_dir: Path, find_date: DateFinder | None = None, cache: ExtractionCache | None = None
+) -> LoadResult:
     """Read every article under ``seeds_dir``; unreadable files are reported and skipped.
 
     ``find_date`` looks for a publication date in the text of articles whose file
-    does not give one.
+    does not give one. With a ``cache``, a file read before is not read again.
     """
     result = LoadResult()
     if not seeds_dir.is_dir():
         result.problems.append(f"{seeds_dir} is not a folder")
         return result
     for path in _listed_files(seeds_dir, result.problems):
-        _read(path, seeds_dir, find_date, result)
+        _read(path, seeds_dir, find_date, cache, result)
+    result.articles = _unique_ids(result.articles, seeds_dir)
     return result
+
+
+def _unique_ids(articles: list[Article], root: Path) -> list[Article]:
+    """Articles whose ids would clash (one story saved as .html and .pdf) keep their
+    suffix in the id: "story.html", "story.pdf"."""
+    counts = Counter(a.doc_id for a in articles)
+    return [
+        replace(a, doc_id=a.path.relative_to(root).as_posix()) if counts[a.doc_id] > 1 else a
+        for a in articles
+    ]
 
 
 def _safe_file_name(name: str) -> str:

@@ -116,8 +116,16 @@ _LABEL = re.compile(
     )
 )
 # What may stand before a dateline's date on its line, once a weekday and "في"/"on" are
-# taken off the end: nothing, a place and a separator, or one word (the place).
-_DATELINE_PREFIX = re.compile(r"^(?:|.{0,40}[-–—,،:|(/]|[^\W\d]+)$")
+# taken off the end: nothing, a place and a separator, or one word (the place). The
+# separators include the middle dot and bullet of bylines ("By Daniel Okafor · The
+# Harbour Times · 18 June 2025", "بقلم ليلى حداد · صحيفة الأفق · 12 آذار 2025").
+_DATELINE_PREFIX = re.compile(r"^(?:|.{0,40}[-–—,،:|/·•]|[^\W\d]+)$")
+# What may follow a dateline's date on its line: nothing, a separator before the story, a
+# time of day, or the agency in brackets first ("(Reuters) -"). A date that a sentence goes
+# on from ("في 12 أغسطس 2012، أصدر…", "born on 17 January 1942 in…") is not a dateline.
+_DATELINE_END = re.compile(
+    r"^\s*[)\]]?\s*(?:\([^()\n]{1,40}\)\s*)?(?:$|[-–—:|·•]|[0-9]{1,2}[:.][0-9]{2}(?![0-9]))"
+)
 _PREFIX_TAIL = re.compile(rf"(?:(?<!\w){_WEEKDAYS}\s*[,،]?)?\s*(?:(?:on|{fold_words('في')})\s*)?$")
 
 
@@ -186,12 +194,22 @@ def _line_prefix(text: str, start: int) -> str:
 
 
 def _is_labelled(text: str, mention: DateMention) -> bool:
-    return bool(_LABEL.search(_line_prefix(text, mention.start)))
+    """A label ("Published:", "تاريخ النشر:") right before the date, itself at the start
+    of its line or after a place ("الرياض، تاريخ النشر: 2022-11-30"); not "بتاريخ" in a
+    sentence."""
+    prefix = _line_prefix(text, mention.start)
+    label = _LABEL.search(prefix)
+    return bool(label) and bool(_DATELINE_PREFIX.match(prefix[: label.start()].strip()))
 
 
 def _is_dateline(text: str, mention: DateMention) -> bool:
     prefix = _PREFIX_TAIL.sub("", _line_prefix(text, mention.start)).strip()
     return bool(_DATELINE_PREFIX.match(prefix))
+
+
+def _ends_like_dateline(text: str, end: int) -> bool:
+    line_end = text.find("\n", end)
+    return bool(_DATELINE_END.match(text[end : line_end if line_end >= 0 else len(text)]))
 
 
 def _partner(mention: DateMention, mentions: list[DateMention], text: str) -> DateMention | None:
@@ -217,6 +235,10 @@ def find_publication_date(text: str) -> FoundDate | None:
     chosen: DateMention | None = None
     labelled = False
     for mention in mentions:
+        partner = _partner(mention, mentions, text)
+        end = max(mention.end, partner.end) if partner else mention.end
+        if not _ends_like_dateline(text, end):
+            continue
         is_label = _is_labelled(text, mention)
         in_window = mention.start < DATELINE_CHARS and (is_label or _is_dateline(text, mention))
         if is_label and (in_window or chosen is None):
@@ -233,6 +255,13 @@ def find_publication_date(text: str) -> FoundDate | None:
         return FoundDate(gregorian.date, text[first.start : last.end], "hijri+gregorian")
     how = "hijri" if chosen.calendar == "hijri" else "label" if labelled else "dateline"
     return FoundDate(chosen.date, chosen.text, how)
+
+
+def publication_date(text: str) -> dt.date | None:
+    """The date ``find_publication_date`` finds, alone: what the index asks of the text
+    of an article whose file gives no date."""
+    found = find_publication_date(text)
+    return found.date if found else None
 
 
 def parse_iso_date(value: str) -> dt.date | None:

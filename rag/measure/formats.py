@@ -3,10 +3,16 @@
 On the fixtures in tests/data/formats (made by scripts/make_format_fixtures.py), it
 prints per file: character similarity of the text read to the article as written
 (rapidfuzz ratio on whitespace-normalised text), how many of the page's boilerplate
-lines got through, and for PDFs the Arabic lines found reversed and put back, with
-the similarity before and after. Then the libraries compared (HTML: trafilatura,
-readability-lxml, jusText; PDF: pdfplumber, pypdf) and reversed-line detection on
-synthetic lines without presentation forms.
+lines got through, for PDFs the Arabic lines found reversed and put back, with
+the similarity before and after, and the publication date and outlet the file gives
+(the date from the file's metadata, else from its text by rag.ingest.dates). Then the
+libraries compared (HTML: trafilatura, readability-lxml, jusText; PDF: pdfplumber,
+pypdf) and reversed-line detection on synthetic lines without presentation forms.
+
+The article as written is ``*.with-byline.txt`` (headline, byline, body) for the
+formats that keep the byline, the printed PDF and the Word file, and ``*.body.txt``
+(headline, body) for the others: a saved page's byline is metadata (its meta tags say
+author, outlet and date), not main text, and trafilatura leaves it out.
 """
 
 from __future__ import annotations
@@ -14,17 +20,24 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from rapidfuzz import fuzz
 
 from rag.config import PROJECT_ROOT
+from rag.ingest.dates import find_publication_date
 from rag.ingest.formats import read_article
 from rag.ingest.formats.arabic import normalize_presentation_forms, repair_lines, visual_to_logical
 
 FIXTURES = PROJECT_ROOT / "tests" / "data" / "formats"
 SEEDS = PROJECT_ROOT / "seeds"
+T = TypeVar("T")
 _NOT_ARTICLES = ("PROVENANCE.md", "scanned.pdf")
+_TRUTHS = (".body.txt", ".with-byline.txt", ".boilerplate.txt")
+# Formats whose text keeps the byline under the headline.
+_WITH_BYLINE = (".pdf", ".docx")
 
 
 def normalized(text: str) -> str:
@@ -48,8 +61,18 @@ def boilerplate_kept(text: str, boilerplate: list[str]) -> list[str]:
 
 
 def _truth(path: Path) -> str:
+    """The article as written, with its byline for the formats that keep it."""
     stem = path.name.split(".")[0]
+    with_byline = FIXTURES / f"{stem}.with-byline.txt"
+    if path.suffix in _WITH_BYLINE and with_byline.exists():
+        return with_byline.read_text(encoding="utf-8")
     return (FIXTURES / f"{stem}.body.txt").read_text(encoding="utf-8")
+
+
+def text_date(text: str) -> date | None:
+    """The publication date in an article's text (rag.ingest.dates), or None."""
+    found = find_publication_date(text)
+    return found.date if found else None
 
 
 def _boilerplate(path: Path) -> list[str]:
@@ -57,23 +80,26 @@ def _boilerplate(path: Path) -> list[str]:
     return file.read_text(encoding="utf-8").splitlines() if file.exists() else []
 
 
-def _timed(read: Callable[[], str]) -> tuple[str, float]:
+def _timed(read: Callable[[], T]) -> tuple[T, float]:
     started = time.perf_counter()
-    text = read()
-    return text, time.perf_counter() - started
+    result = read()
+    return result, time.perf_counter() - started
 
 
 def fixtures_table() -> list[str]:
     rows = [
         "| file | similarity | boilerplate kept | Arabic lines | reversed, put back "
-        "| similarity before repair | ms |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| similarity before repair | ms | date (from) | source |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for path in sorted(FIXTURES.iterdir()):
-        if path.name.endswith((".body.txt", ".boilerplate.txt")) or path.name in _NOT_ARTICLES:
+        if path.name.endswith(_TRUTHS) or path.name in _NOT_ARTICLES:
             continue
         raw = path.read_bytes()
-        extracted, seconds = _timed(lambda raw=raw, path=path: read_article(path.name, raw).text)
+        article, seconds = _timed(lambda raw=raw, path=path: read_article(path.name, raw))
+        extracted, meta = article.text, article.meta
+        dated = read_article(path.name, raw, text_date).meta.published
+        date_from = f"{dated} ({'file' if meta.published else 'text'})" if dated else "–"
         kept = boilerplate_kept(extracted, _boilerplate(path))
         arabic = flipped = before = "–"
         if path.suffix == ".pdf":
@@ -83,7 +109,8 @@ def fixtures_table() -> list[str]:
             before = f"{similarity(normalize_presentation_forms(plain), _truth(path)):.3f}"
         rows.append(
             f"| {path.name} | {similarity(extracted, _truth(path)):.3f} | {len(kept)} "
-            f"| {arabic} | {flipped} | {before} | {seconds * 1000:.0f} |"
+            f"| {arabic} | {flipped} | {before} | {seconds * 1000:.0f} | {date_from} "
+            f"| {meta.source or '–'} |"
         )
     return rows
 

@@ -24,8 +24,10 @@ __all__ = [
     "DateFinder",
     "Extracted",
     "check_suffix",
+    "complete",
     "decode_text",
     "read_article",
+    "read_file",
 ]
 
 # Finds the publication date in an article's text (a dateline, "12 آذار 2025").
@@ -50,19 +52,28 @@ def check_suffix(name: str) -> None:
         raise ValueError(f"{name}: {kind} are not read; supported: {', '.join(SUPPORTED_SUFFIXES)}")
 
 
-def read_article(name: str, raw: bytes, find_date: DateFinder | None = None) -> Extracted:
-    """The text and metadata of the article file ``name`` holding ``raw``.
-
-    The reader is chosen by the name's suffix. When the file gives no publication
-    date, ``find_date`` (if given) looks for one in the text. Raises ValueError, the
-    message starting with ``name``, for a file that cannot be read as an article.
-    """
+def read_file(name: str, raw: bytes) -> Extracted:
+    """What the reader of ``name``'s format gives (chosen by its suffix): its text and the
+    metadata the file itself holds. Raises ValueError, the message starting with ``name``,
+    for a file that cannot be read as an article."""
     check_suffix(name)
-    extracted = _READERS[PurePosixPath(name).suffix.lower()](raw, name)
+    return _READERS[PurePosixPath(name).suffix.lower()](raw, name)
+
+
+def complete(extracted: Extracted, find_date: DateFinder | None = None) -> Extracted:
+    """``extracted`` with what its text tells: the publication date (``find_date``, when
+    the file gives none; ``date_from`` says which did) and the language."""
     meta = extracted.meta
-    if meta.published is None and find_date is not None:
-        found = find_date(extracted.text)
-        meta = replace(meta, published=found.isoformat() if found else None)
+    if meta.published is not None:
+        meta = replace(meta, date_from="file")
+    elif find_date is not None and (found := find_date(extracted.text)):
+        meta = replace(meta, published=found.isoformat(), date_from="text")
     if meta.language is None:
         meta = replace(meta, language=detect_language(extracted.text[:2000]))
     return replace(extracted, meta=meta)
+
+
+def read_article(name: str, raw: bytes, find_date: DateFinder | None = None) -> Extracted:
+    """The text and metadata of the article file ``name`` holding ``raw`` (``read_file``,
+    then ``complete``)."""
+    return complete(read_file(name, raw), find_date)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, replace
-from datetime import date
+from dataclasses import asdict, dataclass
 
-_ISO_DATE = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})(?!\d)")
+from rag.ingest.dates import parse_iso_date
 
 
 @dataclass(frozen=True)
 class ArticleMeta:
     """Metadata of one article; every field is None when the file does not say it.
 
-    ``published`` is an ISO date (YYYY-MM-DD), the day as the outlet wrote it.
+    ``published`` is an ISO date (YYYY-MM-DD), the day as the outlet wrote it;
+    ``date_from`` says where it was found: "file" (meta tags, document properties, front
+    matter) or "text" (a dateline).
     """
 
     title: str | None = None
@@ -22,28 +22,17 @@ class ArticleMeta:
     url: str | None = None
     author: str | None = None
     language: str | None = None
-
-    def filled_from(self, other: ArticleMeta) -> ArticleMeta:
-        """This metadata with its missing fields taken from ``other``."""
-        return replace(self, **{k: v for k, v in asdict(other).items() if getattr(self, k) is None})
+    date_from: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         return asdict(self)
 
 
 def iso_date(value: str | None) -> str | None:
-    """The date of an ISO 8601 string ("2025-03-12", "2025-03-12T09:30:00+03:00"), or None.
-
-    The day is kept as written, in the writer's time zone: that is the day the outlet
-    gives as the publication date.
-    """
-    match = _ISO_DATE.match(value or "")
-    if not match:
-        return None
-    try:
-        return date(*map(int, match.groups())).isoformat()
-    except ValueError:
-        return None
+    """The day of a date string in metadata ("2025-03-12T23:30:00-05:00" is the 12th, the
+    outlet's own day), as an ISO date, or None."""
+    found = parse_iso_date(value or "")
+    return found.isoformat() if found else None
 
 
 def clean(value: object) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import re
 import statistics
 from dataclasses import dataclass
 
@@ -23,6 +24,9 @@ MAX_PAGES = 300
 # Fewer letters than this per page, on pages with images, is a scan: OCR it first.
 MIN_LETTERS_PER_PAGE = 20
 _SENTENCE_END = (".", "!", "?", "؟", ":", '"', "”", "»", "…")
+# The outlet's name after the headline in a printed page's /Title: at most this long.
+MAX_SITE_CHARS, MAX_SITE_WORDS = 40, 5
+_SITE_TAIL = re.compile(r"\s+[|\-–—]\s+(?P<site>\S.*)")
 
 
 @dataclass(frozen=True)
@@ -64,15 +68,21 @@ def _paragraphs(lines: list[_Line]) -> str:
     return "\n\n".join(" ".join(p) for p in paragraphs)
 
 
-def _title(info_title: str | None, text: str) -> str | None:
-    """The document title, less a " | Site" tail that the first paragraph shows is not in it.
+def title_and_source(info_title: str | None, text: str) -> tuple[str | None, str | None]:
+    """The document title and the outlet, from a browser-printed /Title "headline | Site".
 
-    A page printed from a browser has the page's <title> as its title.
+    A page printed from a browser has the page's <title> as its title. Where the first
+    paragraph (the printed headline) is the start of it, the rest is cut off; that rest
+    is the outlet when it is a separator (" | ", " - ", " – ", " — ") and a short name.
     """
     first = text.split("\n\n", 1)[0].strip()
-    if info_title and first and info_title.startswith(first) and len(first) < len(info_title):
-        return first
-    return info_title
+    if not (info_title and first and info_title.startswith(first) and first != info_title):
+        return info_title, None
+    tail = _SITE_TAIL.fullmatch(info_title[len(first) :])
+    site = clean(tail["site"]) if tail else None
+    if site and len(site) <= MAX_SITE_CHARS and len(site.split()) <= MAX_SITE_WORDS:
+        return first, site
+    return first, None
 
 
 def read_pdf(raw: bytes, name: str) -> Extracted:
@@ -102,8 +112,10 @@ def read_pdf(raw: bytes, name: str) -> Extracted:
         if images:
             raise ValueError(f"{name} is a scanned PDF, no text layer (OCR it first)")
         raise ValueError(f"{name} has no text")
+    title, source = title_and_source(clean(info.get("Title")), text)
     meta = ArticleMeta(
-        title=_title(clean(info.get("Title")), text),
+        title=title,
+        source=source,
         author=clean(info.get("Author")),
         # /CreationDate is not the publication date: a page printed from a browser
         # (Chromium's Skia/PDF) gets the time it was printed. The text's dateline is
