@@ -23,10 +23,12 @@ import faiss
 from filelock import FileLock
 
 from rag.errors import EmptyCorpusError, IndexCorruptError, OldIndexFormatError
-from rag.ingest.articles import Article, load_articles
+from rag.ingest.articles import ARTICLE_SUFFIXES, Article, load_articles
 from rag.ingest.chunking import Passage, chunk_article
+from rag.ingest.dates import publication_date
+from rag.ingest.extraction_cache import ExtractionCache
 from rag.models.embeddings import Embedder
-from rag.store.catalog import IndexedArticle
+from rag.store.catalog import IndexedArticle, stored_meta
 from rag.store.staging import Staging
 from rag.store.store import SegmentStore
 
@@ -236,12 +238,14 @@ def update_index(
     ``on_progress(done, total)`` is called as passages are embedded.
     """
     started = time.perf_counter()
-    loaded = load_articles(seeds_dir)
+    cache = ExtractionCache(index_dir / "extracted")
+    loaded = load_articles(seeds_dir, publication_date, cache)
     report = UpdateReport(problems=loaded.problems)
     if not loaded.articles:
         detail = "; ".join(loaded.problems) or "the folder is empty"
         raise EmptyCorpusError(
-            f"No readable articles in {seeds_dir} ({detail}). Add UTF-8 .txt files and retry."
+            f"No readable articles in {seeds_dir} ({detail}). "
+            f"Add {', '.join(ARTICLE_SUFFIXES)} files and retry."
         )
     chunking = chunking_settings(max_chars, overlap_sentences)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -257,6 +261,16 @@ def update_index(
                 (report.modified if before else report.added).append(article.doc_id)
                 to_embed.append(article)
         report.deleted = sorted(set(old_articles) - {a.doc_id for a in loaded.articles})
+        cache.prune()
+        if store is not None:  # what the files say now, for articles whose text is the same
+            unchanged = set(report.unchanged)
+            store.set_meta(
+                {
+                    a.doc_id: stored_meta(a.meta)
+                    for a in loaded.articles
+                    if a.doc_id in unchanged and old_articles[a.doc_id].meta != stored_meta(a.meta)
+                }
+            )
         if store is not None and not (report.added or report.modified or report.deleted):
             _remove_other_stores(index_dir, keep=store.path)
             report.n_passages = store.n_passages
@@ -277,7 +291,9 @@ def update_index(
         for passage in passages:
             counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
         articles = {
-            a.doc_id: IndexedArticle(a.title, a.content_hash, counts.get(a.doc_id, 0), now)
+            a.doc_id: IndexedArticle(
+                a.title, a.content_hash, counts.get(a.doc_id, 0), now, stored_meta(a.meta)
+            )
             for a in to_embed
         }
         store.add(articles, passages, vectors, deleted=report.deleted)
