@@ -111,7 +111,7 @@ def read_regular_file(path: Path) -> bytes:
         return fh.read()
 
 
-def _listed_files(seeds_dir: Path, problems: list[str]) -> list[Path]:
+def list_files(seeds_dir: Path, problems: list[str]) -> list[Path]:
     """Regular files under ``seeds_dir``, hidden ones left out; links are named in ``problems``.
 
     Linked folders are not entered and linked files are not read: either could point
@@ -129,40 +129,43 @@ def _listed_files(seeds_dir: Path, problems: list[str]) -> list[Path]:
     return files
 
 
+def read_article(path: Path, doc_id: str, name: str) -> tuple[Article | None, str | None]:
+    """The article in ``path`` and a problem to report (``name`` in its message): why the
+    file was skipped (then no article), or a warning about an article that was read."""
+    if path.suffix.lower() not in ARTICLE_SUFFIXES:
+        return None, f"{name}: skipped, only {'/'.join(ARTICLE_SUFFIXES)} are read"
+    try:
+        raw = read_regular_file(path)
+        text = decode_article(raw, name)
+    except ValueError as exc:
+        message = str(exc)
+        message = message if message.startswith(name) else f"{name}: {message}"
+        return None, f"{message}: skipped"
+    except OSError as exc:
+        return None, f"{name}: {exc.strerror or exc}: skipped"
+    warning = None
+    if len(raw) > LARGE_ARTICLE_BYTES:
+        warning = (
+            f"{name} is {len(raw) / 1e6:,.1f} MB, far more than a news article: "
+            "indexing it takes a while"
+        )
+        log.warning(warning)
+    return Article(doc_id=doc_id, title=short_title(text), text=text, path=path), warning
+
+
 def load_articles(seeds_dir: Path) -> LoadResult:
     """Read every article under ``seeds_dir``; unreadable files are reported and skipped."""
     result = LoadResult()
     if not seeds_dir.is_dir():
         result.problems.append(f"{seeds_dir} is not a folder")
         return result
-    for path in _listed_files(seeds_dir, result.problems):
+    for path in list_files(seeds_dir, result.problems):
         name = path.relative_to(seeds_dir).as_posix()
-        if path.suffix.lower() not in ARTICLE_SUFFIXES:
-            result.problems.append(f"{name}: skipped, only {'/'.join(ARTICLE_SUFFIXES)} are read")
-            continue
-        try:
-            raw = read_regular_file(path)
-            text = decode_article(raw, name)
-        except ValueError as exc:
-            message = str(exc)
-            message = message if message.startswith(name) else f"{name}: {message}"
-            result.problems.append(f"{message}: skipped")
-            continue
-        except OSError as exc:
-            result.problems.append(f"{name}: {exc.strerror or exc}: skipped")
-            continue
-        if len(raw) > LARGE_ARTICLE_BYTES:
-            warning = (
-                f"{name} is {len(raw) / 1e6:,.1f} MB, far more than a news article: "
-                "indexing it takes a while"
-            )
-            log.warning(warning)
-            result.problems.append(warning)
-        result.articles.append(
-            Article(
-                doc_id=doc_id_for(path, seeds_dir), title=short_title(text), text=text, path=path
-            )
-        )
+        article, problem = read_article(path, doc_id_for(path, seeds_dir), name)
+        if problem:
+            result.problems.append(problem)
+        if article:
+            result.articles.append(article)
     return result
 
 
