@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     # See the README ("Speed"); 1 keeps all top_k.
     passage_margin: float = 0.1
 
+    # Time words in a question ("in March 2023", "الأسبوع الماضي") limit the search to the
+    # articles published then, when there are any ("off": never). Relative ones count from
+    # the newest article's date ("newest") or from today ("today").
+    time_filter: Literal["auto", "off"] = "auto"
+    time_reference: Literal["newest", "today"] = "newest"
+
     # Answers. "extractive": an answer in the passages' language is copied from them
     # (decoding can only copy); one in another language is written from a copied quote
     # and its names are checked against it. "generative": the model writes freely (for a

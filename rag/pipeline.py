@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -33,11 +34,13 @@ from rag.config import Settings
 from rag.errors import IndexCorruptError, OldIndexFormatError
 from rag.ingest.articles import save_article
 from rag.ingest.chunking import Passage
+from rag.ingest.formats.meta import ArticleMeta
 from rag.models.embeddings import Embedder
 from rag.models.generation import LLM, loop_start
 from rag.models.memory import limit_heap_growth, release_free_memory
 from rag.models.model_store import DEFAULT_LLM, embedder_loader, ensure_llm, remedy
 from rag.models.remote_llm import RemoteLLM
+from rag.store.catalog import META_COLUMNS
 from rag.store.index import (
     UpdateReport,
     chunking_settings,
@@ -47,6 +50,7 @@ from rag.store.index import (
     update_index,
 )
 from rag.store.store import SegmentStore
+from rag.store.window import Window, explicit_window, notice, question_window
 from rag.text.language import answer_language
 
 
@@ -57,6 +61,8 @@ class Hit:
     rank: int
     passage: Passage
     score: float
+    # What its article's file says (publication date, source, address…).
+    meta: ArticleMeta = field(default_factory=ArticleMeta)
 
     def to_json(self) -> dict:
         """The ``retrieve --json`` form of a passage."""
@@ -70,6 +76,9 @@ class Hit:
             "start": p.start,
             "end": p.end,
             "score": round(self.score, 4),
+            "published": self.meta.published,
+            "source": self.meta.source,
+            "url": self.meta.url,
         }
 
 
@@ -90,6 +99,11 @@ class Citation:
     # The words the answer copied from the passage (for an English answer about an Arabic
     # article: the Arabic it was written from); empty for a freely written answer.
     quote: str = ""
+    # Its article's publication date (ISO; None when the article gives none), outlet and
+    # address.
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
 
 
 def relevant_hits(hits: Sequence[Hit], min_score: float, margin: float) -> list[Hit]:
@@ -107,12 +121,21 @@ class Retrieval:
     language: str
     hits: list[Hit]
     notices: list[str] = field(default_factory=list)
+    # The articles searched: None for all of them.
+    window: Window | None = None
+    # The question without the time words its window was read from: what the passages
+    # must answer (they need not say "in June 2025"; the window saw to that).
+    topic: str = ""
+
+    def __post_init__(self) -> None:
+        self.topic = self.topic or self.question
 
     def to_json(self) -> dict:
         """The ``retrieve --json`` object."""
         return {
             "question": self.question,
             "language": self.language,
+            "filters": self.window.to_json() if self.window else None,
             "passages": [h.to_json() for h in self.hits],
         }
 
@@ -129,6 +152,8 @@ class Answer:
     timings: dict[str, float]
     model: dict[str, str]
     notices: list[str] = field(default_factory=list)
+    # The articles searched (``retrieve --json``'s filters), None for all of them.
+    filters: dict[str, str | None] | None = None
     # What the checks found: "refused_by" (score, unmentioned, model, refusal_logprob,
     # support, empty) and "refusal_logprob" (log P(refusal) at an extractive answer's
     # first step).
@@ -150,6 +175,21 @@ NOT_MENTIONED = {
     "en": "The passages found for this question never mention {}.",
     "ar": "لا تذكر المقاطع التي وُجدت لهذا السؤال: {}.",
 }
+DATES_DIFFER = {
+    "en": "The cited articles were published on different dates: {}.",
+    "ar": "نُشرت المقالات المستشهد بها في تواريخ مختلفة: {}.",
+}
+NO_DATE = {"en": "no date", "ar": "بلا تاريخ"}
+
+
+def dates_notice(citations: Sequence[Citation], language: str) -> str | None:
+    """Names the date of each cited article when they were published on different days."""
+    dated = {c.n: c.published for c in citations}
+    if len({d for d in dated.values() if d}) < 2:
+        return None
+    undated = NO_DATE.get(language, NO_DATE["en"])
+    listed = ", ".join(f"[{n}] {d or undated}" for n, d in sorted(dated.items()))
+    return DATES_DIFFER.get(language, DATES_DIFFER["en"]).format(listed)
 
 
 def _without_loop(pieces: Iterable[str]) -> str:
@@ -313,47 +353,89 @@ class Pipeline:
         """
         return save_article(self.settings.seeds_dir, name, data, self.settings.max_upload_bytes)
 
-    def articles(self) -> list[dict[str, str | int]]:
-        """The indexed articles: id, title, passage count and when each was indexed."""
-        return [
+    def articles(self) -> list[dict[str, str | int | None]]:
+        """The indexed articles, newest first (undated ones last): id, title, passage
+        count, when each was indexed, and what its file says (publication date and
+        where it was found, source, address, author, language)."""
+        rows = [
             {
                 "doc_id": doc_id,
                 "title": a.title,
                 "passages": a.n_passages,
                 "indexed_at": a.indexed_at,
+                **{c: getattr(a.meta, c) for c in META_COLUMNS},
             }
             for doc_id, a in self.index.articles().items()
         ]
+        rows.sort(key=lambda r: r["doc_id"])
+        return sorted(rows, key=lambda r: r["published"] or "", reverse=True)
+
+    def sources(self) -> list[str]:
+        """The outlets the indexed articles name (for the source filter)."""
+        return self.index.sources()
 
     # Questions ---------------------------------------------------------------
 
     def retrieve(
-        self, question: str, k: int | None = None, history: Sequence[Turn] = ()
+        self,
+        question: str,
+        k: int | None = None,
+        history: Sequence[Turn] = (),
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+        source: str | None = None,
     ) -> Retrieval:
-        """The ``k`` passages most similar to the question (and the previous question)."""
+        """The ``k`` passages most similar to the question (and the previous question),
+        from the articles published from ``since`` to ``until`` by ``source`` when given,
+        else from those a time expression in the question names (see ``rag.store.window``).
+        """
         prepared = prepare_question(question, self.settings.max_question_chars)
         question, language = prepared.text, prepared.language
         k = check_top_k(self.settings.top_k if k is None else k)
+        window = explicit_window(since, until, source)
         index = self.index
-        queries = [question]
+        notices = prepared.notices
+        search_text = question
+        if window is None and self.settings.time_filter == "auto":
+            found = question_window(question, self._time_reference(index))
+            if found is not None:
+                window, search_text = found
+                applies = bool(index.pids_published(*window.key))
+                notices.append(notice("applied" if applies else "empty", language, window))
+                if not applies:
+                    window, search_text = None, question
+        among = index.pids_published(*window.key) if window else None
+        if among == []:
+            notices.append(notice("none", language, window))
+            return Retrieval(question, language, [], notices, window)
+        queries = [search_text]
         if history:
-            queries.append(f"{history[-1].question} {question}")
+            queries.append(f"{history[-1].question} {search_text}")
         hybrid = self.settings.keyword_weight > 0 and language in self.settings.hybrid_languages
         best: dict[str, tuple[Passage, float, float]] = {}
         for query in queries:
             vector = self.embedder.embed_query(query)
             found = (
-                index.hybrid_search(vector, query, k, self.settings.keyword_weight)
+                index.hybrid_search(vector, query, k, self.settings.keyword_weight, among)
                 if hybrid
-                else index.search(vector, k)
+                else index.search(vector, k, among)
             )
             for passage, cosine, rank_key in found:
                 seen = best.get(passage.passage_id)
                 if seen is None or seen[2] < rank_key:
                     best[passage.passage_id] = (passage, cosine, rank_key)
         ranked = sorted(best.values(), key=lambda found: -found[2])[:k]
-        hits = [Hit(rank=i, passage=p, score=s) for i, (p, s, _) in enumerate(ranked, start=1)]
-        return Retrieval(question=question, language=language, hits=hits, notices=prepared.notices)
+        metas = index.article_meta([p.doc_id for p, _, _ in ranked])
+        hits = [
+            Hit(rank=i, passage=p, score=s, meta=metas.get(p.doc_id, ArticleMeta()))
+            for i, (p, s, _) in enumerate(ranked, start=1)
+        ]
+        return Retrieval(question, language, hits, notices, window, search_text)
+
+    def _time_reference(self, index: SegmentStore) -> dt.date:
+        """The day relative time words count from: the newest article's, or today."""
+        newest = index.newest_date() if self.settings.time_reference == "newest" else None
+        return dt.date.fromisoformat(newest) if newest else dt.date.today()
 
     def ask_stream(
         self,
@@ -362,11 +444,15 @@ class Pipeline:
         top_k: int | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+        source: str | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield pieces of the answer as they are generated, then the finished ``Answer``."""
+        """Yield pieces of the answer as they are generated, then the finished ``Answer``
+        (``since``, ``until`` and ``source`` limit the articles, as in ``retrieve``)."""
         s = self.settings
         started = time.perf_counter()
-        retrieval = self.retrieve(question, top_k, history)
+        retrieval = self.retrieve(question, top_k, history, since, until, source)
         timings = {"retrieve_s": time.perf_counter() - started}
         language = answer_language(retrieval.language)
         relevant = relevant_hits(retrieval.hits, s.min_score, s.passage_margin)
@@ -385,6 +471,7 @@ class Pipeline:
                 timings=timings,
                 model=self.model_names,
                 notices=retrieval.notices,
+                filters=retrieval.window.to_json() if retrieval.window else None,
                 checks=checks,
             )
 
@@ -395,7 +482,7 @@ class Pipeline:
             return
 
         passages = [h.passage for h in relevant]
-        missing = unmentioned(retrieval.question, [p.text for p in passages])
+        missing = unmentioned(retrieval.topic, [p.text for p in passages])
         if missing:
             checks["refused_by"] = "unmentioned"
             retrieval.notices.append(NOT_MENTIONED[language].format(", ".join(missing)))
@@ -408,7 +495,7 @@ class Pipeline:
         across = passages_language(passages) != language
         extractive = self.answer_mode == "extractive"
         messages, shown = build_messages(
-            retrieval.question,
+            retrieval.topic,
             passages,
             history[-s.history_turns :],
             language,
@@ -425,11 +512,11 @@ class Pipeline:
             written = yield from self._copy(messages, shown, max_tokens, on_piece, checks)
             if written is not None and across:
                 written = self._put_in_words(
-                    written, messages, shown, retrieval.question, max_tokens, temperature
+                    written, messages, shown, retrieval.topic, max_tokens, temperature
                 )
         else:
             written = yield from self._write(
-                messages, shown, retrieval.question, language, max_tokens, temperature, on_piece
+                messages, shown, retrieval.topic, language, max_tokens, temperature, on_piece
             )
             if written is None:
                 checks["refused_by"] = "model or support"
@@ -439,11 +526,21 @@ class Pipeline:
             return
         text, cited, notices = written
         retrieval.notices.extend(notices)
-        citations = [self._citation(shown[c.n - 1], c, score_of) for c in cited]
+        meta_of = {h.passage.passage_id: h.meta for h in relevant}
+        citations = [self._citation(shown[c.n - 1], c, score_of, meta_of) for c in cited]
+        if differ := dates_notice(citations, language):
+            retrieval.notices.append(differ)
         yield finish(text, False, citations)
 
-    def _citation(self, passage: Passage, copied: Copied, score_of: dict[str, float]) -> Citation:
+    def _citation(
+        self,
+        passage: Passage,
+        copied: Copied,
+        score_of: dict[str, float],
+        meta_of: dict[str, ArticleMeta],
+    ) -> Citation:
         """A citation of ``passage``: the sentence holding the copied words is its support."""
+        meta = meta_of[passage.passage_id]
         at = passage.start + copied.start
         sentence_start, sentence_end = next(
             ((a, b) for a, b in passage.sentences if a <= at < b), (passage.start, passage.end)
@@ -460,6 +557,9 @@ class Pipeline:
             sentence_start=sentence_start,
             sentence_end=sentence_end,
             quote=copied.quote,
+            published=meta.published,
+            source=meta.source,
+            url=meta.url,
         )
 
     def _copy(

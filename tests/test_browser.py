@@ -11,12 +11,13 @@ import threading
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, PROJECT_ROOT
 
 pytestmark = [pytest.mark.models, pytest.mark.browser]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ARTIFACTS / "screenshots"
+FORMATS = PROJECT_ROOT / "tests" / "data" / "formats"
 LAST_BOT = (
     "(() => { const m = document.querySelectorAll('#chat .bot'); return m[m.length - 1]; })()"
 )
@@ -131,19 +132,19 @@ def test_upload_an_article_and_ask_about_it(page, app_server, tmp_path):
         "وقال رئيس البلدية إن الجسر سيخفف الازدحام في وسط المدينة.\n",
         encoding="utf-8",
     )
-    rejected = tmp_path / "latin1.txt"
-    rejected.write_bytes("Café olé, numéro 5".encode("latin-1"))
+    rejected = tmp_path / "scan.txt"
+    rejected.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     page.get_by_role("tab", name="Articles").click()
     page.set_input_files("#upload input[type=file]", [str(article), str(rejected)])
     page.wait_for_function(
         "document.querySelector('#index-status')?.innerText.includes('Added')", timeout=HANG_MS
     )
     status = page.inner_text("#index-status")
-    assert "amman_bridge.txt" in status and "Rejected" in status and "not UTF-8" in status
+    assert "amman_bridge.txt" in status and "Rejected" in status and "binary" in status
     assert (seeds / "amman_bridge.txt").read_text(encoding="utf-8") == article.read_text(
         encoding="utf-8"
     )
-    assert not (seeds / "latin1.txt").exists()
+    assert not (seeds / "scan.txt").exists()
     page.wait_for_function(
         "document.querySelector('#articles')?.innerText.includes('amman_bridge')",
         timeout=HANG_MS,
@@ -158,6 +159,40 @@ def test_upload_an_article_and_ask_about_it(page, app_server, tmp_path):
     target = link.get_attribute("href").lstrip("#")
     link.click()
     assert "جسر" in page.locator(f"#sources details#{target}").inner_text()
+
+
+def test_upload_a_pdf_and_a_web_page_and_ask_a_dated_question(page, app_server):
+    """Real files made by real tools (Chromium's PDF of a saved page, the page itself),
+    read with their dates and outlets, and a question whose time words pick the article."""
+    _, seeds = app_server
+    files = [FORMATS / "ar-desalination.pdf", FORMATS / "en-port-strike.html"]
+    page.get_by_role("tab", name="Articles").click()
+    page.set_input_files("#upload input[type=file]", [str(f) for f in files])
+    page.wait_for_function(
+        "document.querySelector('#index-status')?.innerText.includes('en-port-strike.html')",
+        timeout=HANG_MS,
+    )
+    assert "Rejected" not in page.inner_text("#index-status")
+    assert all((seeds / f.name).read_bytes() == f.read_bytes() for f in files)
+    page.wait_for_function(
+        "document.querySelector('#articles')?.innerText.includes('The Harbour Times')",
+        timeout=HANG_MS,
+    )
+    table = page.inner_text("#articles")
+    assert "2025-06-18" in table and "2025-03-12" in table and "صحيفة الأفق" in table
+    page.screenshot(path=str(SHOTS / "articles-dated.png"), full_page=True)
+
+    page.get_by_role("tab", name="Sources").click()
+    ask(
+        page,
+        "When did union leaders say talks on working hours would resume, according to the "
+        "article of June 2025?",
+    )
+    answer = page.evaluate(f"{LAST_BOT}.innerText")
+    assert "September" in answer and last_answer_cites(page)
+    assert "2025-06-01" in answer and "2025-06-30" in answer  # the window's notice
+    sources = page.inner_text("#sources")
+    assert "2025-06-18" in sources and "The Harbour Times" in sources
 
 
 def test_markdown_from_a_question_or_an_article_is_shown_as_text(page, app_server, listener):

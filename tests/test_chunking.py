@@ -62,15 +62,18 @@ def test_title_is_first_line_shortened_at_a_word():
     assert short_title("\n\n  Short title \nbody") == "Short title"
 
 
-def test_non_utf8_and_binary_files_are_reported_and_skipped(tmp_path):
+def test_legacy_text_is_read_and_said_undecodable_and_binary_files_are_skipped(tmp_path):
     (tmp_path / "good.txt").write_text("مقال جيد.", encoding="utf-8")
     (tmp_path / "latin1.txt").write_bytes("café olé".encode("latin-1"))
+    (tmp_path / "junk.txt").write_bytes(bytes(range(128, 256)))
     (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     (tmp_path / "empty.txt").write_text("  \n")
     result = load_articles(tmp_path)
-    assert [a.doc_id for a in result.articles] == ["good"]
+    assert [a.doc_id for a in result.articles] == ["good", "latin1"]
+    assert result.articles[1].text == "café olé"
     problems = " | ".join(result.problems)
-    assert "latin1.txt is not UTF-8" in problems
+    assert "latin1.txt: read as windows-1252" in problems
+    assert "junk.txt is not UTF-8" in problems
     assert "image.txt looks like a binary file" in problems
     assert "empty.txt is empty" in problems
 
@@ -90,12 +93,12 @@ def test_save_article_validates_and_never_overwrites(tmp_path):
     assert save_article(tmp_path, "news.txt", text, 1000) == "news.txt"  # same content
     assert save_article(tmp_path, "news.txt", "آخر".encode(), 1000) == "news-2.txt"
     assert (tmp_path / "news.txt").read_bytes() == text
-    with pytest.raises(NabaaError, match=r"only \.txt and \.md"):
-        save_article(tmp_path, "x.pdf", text, 1000)
+    with pytest.raises(NabaaError, match=r"x\.exe: \.exe files are not read; supported: \.txt"):
+        save_article(tmp_path, "x.exe", text, 1000)
     with pytest.raises(NabaaError, match="limit"):
         save_article(tmp_path, "big.txt", b"a" * 2000, 1000)
     with pytest.raises(NabaaError, match="not UTF-8"):
-        save_article(tmp_path, "latin.txt", "café".encode("latin-1"), 1000)
+        save_article(tmp_path, "junk.txt", bytes(range(128, 256)), 1000)
     with pytest.raises(NabaaError, match="binary"):
         save_article(tmp_path, "bin.txt", b"\x00\x01\x02", 1000)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["news-2.txt", "news.txt"]

@@ -174,3 +174,40 @@ def test_a_symlink_in_seeds_is_named_and_not_indexed(tmp_path):
     assert "passwd" not in listed and "root:" not in listed
     # Not a terminal: progress comes as lines, not a redrawn bar.
     assert "Embedding passages:" in result.stderr
+
+
+def test_saved_pages_pdfs_word_files_and_legacy_text_are_indexed_with_dates_and_sources(
+    tmp_path,
+):
+    """The fixtures (made by Chromium, python-docx and Python's codecs) dropped into seeds/."""
+    formats = PROJECT_ROOT / "tests" / "data" / "formats"
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    names = [
+        "ar-central-bank.pdf",
+        "en-port-strike.html",
+        "ar-desalination.docx",
+        "ar-locusts.cp1256.txt",
+        "en-flood-warning.pdf",
+    ]
+    for name in names:
+        shutil.copy(formats / name, seeds / name)
+    folders = ["--seeds", str(seeds), "--index", str(tmp_path / "index")]
+    built = rag("index", *folders)
+    assert built.returncode == 0, built.stderr
+    assert "ar-locusts.cp1256.txt: read as windows-1256" in built.stdout + built.stderr
+    listed = rag("articles", *folders)
+    assert listed.returncode == 0, listed.stderr
+    lines = {line.split()[0]: line for line in listed.stdout.splitlines() if line.strip()}
+    assert set(lines) == {name.rsplit(".", 1)[0] for name in names}
+    expected = {
+        "ar-central-bank": ("2025-11-06", "المرصد الاقتصادي"),
+        "en-port-strike": ("2025-06-18", "The Harbour Times"),
+        "ar-desalination": ("2025-03-12", None),
+        "ar-locusts.cp1256": ("2025-02-03", None),
+        "en-flood-warning": ("2025-01-27", "Northern Ledger"),
+    }
+    for doc_id, (published, source) in expected.items():
+        assert published in lines[doc_id] and (source is None or source in lines[doc_id])
+    newest_first = [line.split()[1] for line in listed.stdout.splitlines() if line.strip()]
+    assert newest_first == sorted(newest_first, reverse=True)

@@ -38,13 +38,15 @@ def test_a_pipe_or_device_is_skipped_without_blocking(tmp_path, seeds):
     assert len(result.articles) == 2
 
 
-def test_utf16_is_named_with_the_fix(seeds):
+def test_utf16_with_a_bom_is_read_and_without_one_named_with_the_fix(seeds):
     (seeds / "wide.txt").write_bytes("خبر عاجل\nنص الخبر.".encode("utf-16"))
     (seeds / "wide-nobom.txt").write_bytes("Breaking news from Amman".encode("utf-16-le"))
-    problems = load_articles(seeds).problems
-    for name in ("wide.txt", "wide-nobom.txt"):
-        message = next(p for p in problems if p.startswith(name))
-        assert "UTF-16" in message and "save it as UTF-8" in message and "binary" not in message
+    result = load_articles(seeds)
+    wide = next(a for a in result.articles if a.doc_id == "wide")
+    assert wide.text == "خبر عاجل\nنص الخبر."
+    assert "wide.txt: read as UTF-16 (byte-order mark)" in result.problems
+    message = next(p for p in result.problems if p.startswith("wide-nobom.txt"))
+    assert "UTF-16" in message and "save it as UTF-8" in message and "binary" not in message
 
 
 def test_a_huge_article_is_indexed_with_a_warning(seeds, caplog):
@@ -71,4 +73,4 @@ def test_an_upload_never_reads_or_replaces_a_link(tmp_path):
     assert save_article(seeds, "news.txt", data, 1000) == "news-2.txt"
     assert (seeds / "news.txt").is_symlink()
     with pytest.raises(NabaaError, match="UTF-16"):
-        save_article(seeds, "wide.txt", "نص".encode("utf-16"), 1000)
+        save_article(seeds, "wide.txt", "Breaking news".encode("utf-16-le"), 1000)

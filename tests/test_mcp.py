@@ -20,13 +20,17 @@ from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from rag.apps.mcp_server import NO_DATES, create_server
+from rag.apps.mcp_server import create_server
 from rag.config import PROJECT_ROOT
 from rag.pipeline import Answer, Citation
+from rag.store.catalog import META_COLUMNS
 from tests.conftest import API_TOKEN, SEEDS
 
 TOOLS = {"search_articles", "ask", "list_articles"}
-PASSAGE_KEYS = {"rank", "doc_id", "title", "passage_id", "text", "start", "end", "score"}
+PASSAGE_KEYS = {
+    *("rank", "doc_id", "title", "passage_id", "text", "start", "end", "score"),
+    *("published", "source", "url"),
+}
 MARKER = re.compile(r"\[\d+\]")
 SEED_IDS = {path.stem for path in SEEDS.glob("*.txt")}
 
@@ -44,7 +48,7 @@ def _check_tools(tools: list[Any]) -> None:
         search["properties"]["k"] | {"default": 5, "minimum": 1, "maximum": 50}
         == (search["properties"]["k"])
     )
-    assert "no dates" in search["properties"]["since"]["description"]
+    assert "YYYY-MM-DD" in search["properties"]["since"]["description"]
     assert by_name["ask"].input_schema["required"] == ["question"]
     assert by_name["list_articles"].input_schema["properties"] == {}
 
@@ -151,8 +155,10 @@ def test_list_articles_gives_the_seed_articles(app_server):
     # The suite's one app server may hold articles earlier tests uploaded; the seeds are there.
     assert {a["doc_id"] for a in articles} >= SEED_IDS
     for a in articles:
-        assert set(a) == {"doc_id", "title", "passages", "indexed_at"}
+        assert set(a) == {"doc_id", "title", "passages", "indexed_at", *META_COLUMNS}
         assert a["title"] and a["passages"] > 0
+    seeds = [a for a in articles if a["doc_id"] in SEED_IDS]
+    assert all(a["published"] is None and a["date_from"] is None for a in seeds)  # no dateline
     assert json.loads(_text(result)) == result.structured_content
 
 
@@ -163,7 +169,7 @@ def test_search_articles_finds_the_gold_passage(app_server, seeds_qa):
     result = _call(url, "search_articles", {"query": q["question"], "k": 3})
     assert not result.is_error, _text(result)
     found = result.structured_content
-    assert found["language"] == "ar" and found["notices"] == []
+    assert found["language"] == "ar" and found["notices"] == [] and found["filters"] is None
     assert len(found["passages"]) == 3
     assert all(set(p) == PASSAGE_KEYS for p in found["passages"])
     assert [p["rank"] for p in found["passages"]] == [1, 2, 3]
@@ -190,7 +196,7 @@ def test_ask_answers_with_markers_and_citations(app_server, seeds_qa):
 
 
 @pytest.mark.models
-def test_dates_are_not_known_yet_and_bad_arguments_are_refused(app_server):
+def test_dates_filter_the_articles_and_bad_arguments_are_refused(app_server):
     url, _ = app_server
 
     async def calls(session: ClientSession) -> list[Any]:
@@ -207,8 +213,12 @@ def test_dates_are_not_known_yet_and_bad_arguments_are_refused(app_server):
         ]
 
     since, until, not_a_date, k, empty, no_query = _session(url, calls)
-    assert all(r.is_error for r in (since, until, not_a_date, k, empty, no_query))
-    assert NO_DATES in _text(since) and NO_DATES in _text(until)
+    assert all(r.is_error for r in (not_a_date, k, empty, no_query))
+    # The seeds give no publication date: no article is in a window of dates.
+    for windowed, words in ((since, "since 2024-01-01"), (until, "until 2025-12-31")):
+        found = windowed.structured_content
+        assert not windowed.is_error and found["passages"] == []
+        assert any(words in notice for notice in found["notices"]), found["notices"]
     assert "YYYY-MM-DD" in _text(not_a_date)
     assert "greater than or equal to 1" in _text(k)
     assert "empty" in _text(empty)

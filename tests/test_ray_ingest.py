@@ -1,5 +1,6 @@
-"""`python -m rag index --engine ray`: a Ray Data build equals the local one, survives a
-killed worker and resumes after its last commit (one local Ray instance, 2 CPUs)."""
+"""`python -m rag index --engine ray`: a Ray Data build equals the local one (passages,
+vectors, article metadata; every format), survives a killed worker and resumes after its
+last commit (one local Ray instance, 2 CPUs)."""
 
 from __future__ import annotations
 
@@ -68,11 +69,13 @@ def _assert_same(ray_index, local_index, atol=0.0):
         np.testing.assert_allclose(
             np.stack([v for *_, v in built]), np.stack([v for *_, v in local]), atol=atol
         )
-    ray_articles = load_index(ray_index).articles()
-    local_articles = load_index(local_index).articles()
-    assert {d: (a.content_hash, a.n_passages) for d, a in ray_articles.items()} == {
-        d: (a.content_hash, a.n_passages) for d, a in local_articles.items()
-    }
+    assert _catalog(ray_index) == _catalog(local_index)
+
+
+def _catalog(index_dir):
+    """What the catalog records of each article, but when it was indexed."""
+    articles = load_index(index_dir).articles()
+    return {d: (a.title, a.content_hash, a.n_passages, a.meta) for d, a in articles.items()}
 
 
 def _ray(source, index_dir, load=CountingEmbedder, **options):
@@ -156,3 +159,38 @@ def test_a_list_of_paths_in_jsonl_or_parquet(ray_cluster, tmp_path, articles, lo
     pq.write_table(paths, tmp_path / "a.parquet")
     report = _ray(tmp_path / "a.parquet", tmp_path / "from-parquet")
     assert report.added == sorted(f"articles/{n.removesuffix('.txt')}" for n in names)
+
+
+def test_formats_dates_ids_and_metadata_as_in_the_local_build(ray_cluster, tmp_path):
+    folder = tmp_path / "formats"
+    folder.mkdir()
+    formats = DATA / "formats"
+    for name in [
+        "en-port-strike.html",
+        "en-port-strike.pdf",  # one story in two formats: two ids
+        "ar-desalination.docx",
+        "ar-locusts.cp1256.txt",
+        "en-flood-warning.md",
+    ]:
+        shutil.copy(formats / name, folder / name)
+    shutil.copy(formats / "scanned.pdf", folder / "note.pdf")  # unreadable: "note" is free
+    (folder / "note.txt").write_text("A note.\n\nIt was dated 12 March 2025.\n", encoding="utf-8")
+    (folder / "x.odt").write_bytes(b"not read")
+    local = tmp_path / "local"
+    local_report = update_index(folder, local, CountingEmbedder(), MAX_CHARS, OVERLAP)
+    report = _ray(folder, tmp_path / "ray")
+    assert report.added == local_report.added
+    assert {"en-port-strike.html", "en-port-strike.pdf", "note"} <= set(report.added)
+    assert sorted(report.problems) == sorted(local_report.problems)
+    _assert_same(tmp_path / "ray", local)
+
+    # Metadata the file changes while its text stays: refreshed, nothing embedded.
+    md = folder / "en-flood-warning.md"
+    md.write_text(md.read_text().replace("Northern Ledger", "Southern Ledger"))
+    update_index(folder, local, CountingEmbedder(), MAX_CHARS, OVERLAP)
+    report = _ray(folder, tmp_path / "ray")
+    assert report.embedded_passages == 0 and not report.changed
+    assert load_index(tmp_path / "ray").articles()["en-flood-warning"].meta.source == (
+        "Southern Ledger"
+    )
+    _assert_same(tmp_path / "ray", local)

@@ -117,17 +117,17 @@ def test_a_rejected_upload_says_why_through_the_api(app_server, tmp_path):
 
     url, seeds = app_server
     client = Client(url, verbose=False)
-    latin1 = tmp_path / "latin1.txt"
-    latin1.write_bytes("Café olé".encode("latin-1"))
-    _, status, _ = client.predict([handle_file(str(latin1))], api_name="/upload")
-    assert "Rejected" in status and "not UTF-8" in status
+    junk = tmp_path / "junk.txt"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    _, status, _ = client.predict([handle_file(str(junk))], api_name="/upload")
+    assert "Rejected" in status and "junk.txt looks like a binary file" in status
 
     # With no readable article left, the index cannot be updated: that is said too.
     parked = tmp_path / "parked"
     shutil.move(seeds, parked)
     seeds.mkdir()
     try:
-        _, status, _ = client.predict([handle_file(str(latin1))], api_name="/upload")
+        _, status, _ = client.predict([handle_file(str(junk))], api_name="/upload")
         assert "Rejected" in status and "No readable articles" in status
     finally:
         shutil.rmtree(seeds)

@@ -48,6 +48,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 KOpt = Annotated[
     int | None, typer.Option("--k", "-k", help=f"Passages to retrieve (1-{MAX_TOP_K}).")
 ]
+SinceOpt = Annotated[
+    str | None, typer.Option(help="Only articles published on or after this day (YYYY-MM-DD).")
+]
+UntilOpt = Annotated[
+    str | None, typer.Option(help="Only articles published on or before this day (YYYY-MM-DD).")
+]
+SourceOpt = Annotated[str | None, typer.Option(help="Only articles from this outlet.")]
 
 
 def _settings(seeds: Path | None, index: Path | None) -> Settings:
@@ -161,15 +168,23 @@ def _print_sources(answer: Answer) -> None:
         quoted = f"\n    [dim]quoted:[/dim] {escape(c.quote)}" if c.quote else ""
         out.print(
             f"[bold]\\[{c.n}][/bold] {escape(c.title)} [dim]({escape(c.passage_id)}, "
-            f"score {c.score:.2f})[/dim]\n    {escape(sentence)}{quoted}"
+            f"{_dated(c.published, c.source)}score {c.score:.2f})[/dim]\n"
+            f"    {escape(sentence)}{quoted}"
         )
 
 
-def _stream_answer(pipeline: Pipeline, question: str, history: list[Turn]) -> Answer:
+def _dated(published: str | None, source: str | None) -> str:
+    """What is known of an article's date and source, as "2023-03-12, Al-Ufuq, "."""
+    return "".join(f"{escape(v)}, " for v in (published, source) if v)
+
+
+def _stream_answer(
+    pipeline: Pipeline, question: str, history: list[Turn], **window: str | None
+) -> Answer:
     """Print the answer as it is generated; return the finished Answer."""
     answer: Answer | None = None
     streamed = ""
-    for event in pipeline.ask_stream(question, history):
+    for event in pipeline.ask_stream(question, history, **window):
         if isinstance(event, Answer):
             answer = event
         else:
@@ -234,11 +249,13 @@ def index(
 
 @app.command()
 def add(
-    files: Annotated[list[Path], typer.Argument(help=".txt articles to add.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Articles to add: .txt, .md, .html, .htm, .pdf, .docx.")
+    ],
     seeds: SeedsOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Check articles (UTF-8 text, size limit), copy them into the seeds folder, index them."""
+    """Check articles (a readable format, size limit), copy them into seeds/, index them."""
     with _user_errors():
         pipeline = Pipeline(_settings(seeds, index))
         for path in files:
@@ -256,14 +273,17 @@ def add(
 
 @app.command()
 def articles(seeds: SeedsOpt = None, index: IndexOpt = None) -> None:
-    """List the indexed articles: id, passages, when indexed, title."""
+    """List the indexed articles, newest first: id, publication date (or "no date"),
+    source, passages, title."""
     with _user_errors():
         pipeline = Pipeline(_settings(seeds, index))
         _ensure_index(pipeline)
         for a in pipeline.articles():
+            published = a["published"] or "no date   "
+            source = f"  {escape(str(a['source']))}" if a["source"] else ""
             out.print(
-                f"{escape(str(a['doc_id']))}  {a['passages']:>3} passages  "
-                f"{a['indexed_at']}  {escape(str(a['title']))}"
+                f"{escape(str(a['doc_id']))}  {published}{source}  {a['passages']:>3} passages"
+                f"  {escape(str(a['title']))}"
             )
 
 
@@ -272,17 +292,22 @@ def retrieve(
     question: str,
     k: KOpt = None,
     json_: JsonOpt = False,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    source: SourceOpt = None,
     seeds: SeedsOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Show the passages retrieved for a question, without the LLM."""
+    """Show the passages retrieved for a question, without the LLM. Time words in the
+    question ("in March 2023", "الأسبوع الماضي") limit the articles unless --since,
+    --until or --source do."""
     with _user_errors():
         _check_question(question)
         if k is not None:
             check_top_k(k)
         pipeline = Pipeline(_settings(seeds, index))
         _ensure_index(pipeline)
-        result = pipeline.retrieve(question, k)
+        result = pipeline.retrieve(question, k, since=since, until=until, source=source)
         _print_notices(pipeline, result.notices)
         if json_:
             print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
@@ -291,25 +316,34 @@ def retrieve(
             p = hit.passage
             out.print(
                 f"[bold]{hit.rank}.[/bold] {escape(p.title)} [dim]({escape(p.passage_id)}, "
-                f"score {hit.score:.3f})[/dim]\n{escape(p.text)}\n"
+                f"{_dated(hit.meta.published, hit.meta.source)}score {hit.score:.3f})[/dim]\n"
+                f"{escape(p.text)}\n"
             )
 
 
 @app.command()
 def ask(
-    question: str, json_: JsonOpt = False, seeds: SeedsOpt = None, index: IndexOpt = None
+    question: str,
+    json_: JsonOpt = False,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    source: SourceOpt = None,
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
 ) -> None:
-    """Answer one question, citing the passages it rests on."""
+    """Answer one question, citing the passages it rests on (articles limited as in
+    retrieve)."""
     with _user_errors():
         _check_question(question)
         pipeline = Pipeline(_settings(seeds, index))
         _warm_up(pipeline)
+        window = {"since": since, "until": until, "source": source}
         if json_:
-            answer = pipeline.ask(question)
+            answer = pipeline.ask(question, **window)
             _print_notices(pipeline, answer.notices)
             print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
             return
-        answer = _stream_answer(pipeline, question, [])
+        answer = _stream_answer(pipeline, question, [], **window)
         _print_notices(pipeline, answer.notices)
         _print_sources(answer)
 
@@ -513,6 +547,27 @@ def evaluate_command(
             used["answer_mode"] = pipeline.answer_mode
         summary = summarize(results, used)
         _print_report(markdown(summary), summary, report)
+
+
+@app.command("eval-time")
+def evaluate_time_command(
+    dataset: Annotated[Path, typer.Option(help="Questions about time.")] = (
+        PROJECT_ROOT / "tests" / "data" / "time_qa.json"
+    ),
+    corpus: Annotated[Path, typer.Option(help="The dated articles they are about.")] = (
+        PROJECT_ROOT / "tests" / "data" / "dated"
+    ),
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
+) -> None:
+    """Measure retrieval of questions about time (recall@1 and @3) with the question's
+    time words applied as a window of publication dates, and without."""
+    from rag.measure.time_questions import evaluate_time, markdown, time_pipeline
+
+    with _user_errors():
+        pipeline = time_pipeline(get_settings(), corpus)
+        with _progress("Questions") as progress:
+            data = evaluate_time(pipeline, dataset, progress)
+        _print_report(markdown(data), data, report)
 
 
 @app.command()

@@ -14,7 +14,6 @@ A thin shell like the CLI, the web UI and the OpenAI API: ``search_articles`` gi
 
 from __future__ import annotations
 
-import datetime as dt
 import inspect
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -33,6 +32,7 @@ from rag.apps.api import APIError, authorizer, error_response
 from rag.apps.service import Service
 from rag.config import Settings
 from rag.errors import NabaaError
+from rag.store.window import explicit_window
 
 PATH = "/mcp"
 
@@ -43,20 +43,7 @@ INSTRUCTIONS = (
     "Answers rest only on the articles: a question they do not answer is refused."
 )
 
-NO_DATES = (
-    "Nabaa does not know the articles' dates yet (they are not stored with the articles), "
-    "so it cannot search by date: call search_articles again without `since` and `until`."
-)
-
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-
-
-def _date(name: str, value: str | None) -> None:
-    if value is not None:
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            raise ToolError(f"`{name}` must be a date as YYYY-MM-DD, not {value!r}.") from None
 
 
 def create_server(service: Callable[[], Service], lifespan: Any = None) -> MCPServer:
@@ -96,35 +83,34 @@ def create_server(service: Callable[[], Service], lifespan: Any = None) -> MCPSe
         since: Annotated[
             str | None,
             Field(
-                description="Only articles published on or after this date (YYYY-MM-DD). "
-                "Not available yet: the articles have no dates, and a call that sets it "
-                "gets an error saying so."
+                description="Only articles published on or after this date (YYYY-MM-DD); "
+                "articles without a known date are then left out."
             ),
         ] = None,
         until: Annotated[
             str | None,
-            Field(
-                description="Only articles published on or before this date (YYYY-MM-DD). "
-                "Not available yet, as for `since`."
-            ),
+            Field(description="Only articles published on or before this date (YYYY-MM-DD)."),
         ] = None,
     ) -> dict[str, Any]:
         """The passages of the articles that best match a query, best first, without
         writing an answer (fast: no language model).
 
-        Returns {question, language, passages: [{rank, doc_id, title, passage_id, text,
-        start, end, score}], notices}: `score` is the cosine similarity to the query
-        (`ask` does not answer from passages below 0.232, by default), `start`/`end`
-        the passage's character offsets in its article, `notices` anything said about
-        the query (for instance that it was cut). The passages are mostly Arabic."""
-        _date("since", since)
-        _date("until", until)
-        if since is not None or until is not None:
-            raise ToolError(NO_DATES)
+        Returns {question, language, filters, passages: [{rank, doc_id, title,
+        passage_id, text, start, end, score, published, source, url}], notices}: `score`
+        is the cosine similarity to the query (`ask` does not answer from passages below
+        0.232, by default), `start`/`end` the passage's character offsets in its article,
+        `published` its article's publication date (null when unknown), `filters` the
+        dates and source searched (also read from time words in the query, such as "in
+        March 2023"), `notices` anything said about the query. The passages are mostly
+        Arabic."""
+        try:
+            explicit_window(since, until, None)  # a date that is not one is said at once
+        except NabaaError as exc:
+            raise ToolError(str(exc)) from None
         shared = ready()
         try:
             with shared.turns.turn():
-                result = shared.pipeline.retrieve(query, k)
+                result = shared.pipeline.retrieve(query, k, since=since, until=until)
         except NabaaError as exc:
             raise ToolError(str(exc)) from None
         return {**result.to_json(), "notices": result.notices}
@@ -140,9 +126,11 @@ def create_server(service: Callable[[], Service], lifespan: Any = None) -> MCPSe
         question at a time.
 
         Returns {question, language, answer, refused, citations, timings, model,
-        notices, checks}. `answer` carries [n] markers; each citation has n, doc_id,
-        title, passage_id, the passage `text`, its offsets, its score, the supporting
-        sentence (sentence_start/sentence_end) and `quote`, the words the answer copied.
+        notices, filters, checks}. `answer` carries [n] markers; each citation has n,
+        doc_id, title, passage_id, the passage `text`, its offsets, its score, the
+        supporting sentence (sentence_start/sentence_end), `quote` (the words the answer
+        copied) and its article's `published` date, `source` and `url`. Time words in the
+        question ("last week", "في آذار 2023") limit the articles to those published then.
         When the articles do not answer the question, `refused` is true, `answer` says
         so and there are no citations: the articles do not say, and an answer from
         elsewhere is not Nabaa's."""
@@ -155,9 +143,11 @@ def create_server(service: Callable[[], Service], lifespan: Any = None) -> MCPSe
 
     @tool("List the articles")
     def list_articles() -> dict[str, Any]:
-        """The articles Nabaa answers from. Returns {articles: [{doc_id, title, passages,
-        indexed_at}]}: `passages` is how many passages the article was cut into,
-        `indexed_at` when it was indexed (not when it was published)."""
+        """The articles Nabaa answers from, newest first. Returns {articles: [{doc_id,
+        title, passages, indexed_at, published, source, url, author, language,
+        date_from}]}: `passages` is how many passages the article was cut into,
+        `indexed_at` when it was indexed, `published` when it was published (null when
+        unknown; `date_from` says whether the file's metadata or a dateline gave it)."""
         return {"articles": ready().pipeline.articles()}
 
     return server

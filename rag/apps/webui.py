@@ -134,10 +134,12 @@ def _render_source(c: Citation, turn: int) -> str:
     passage = (
         f"{html.escape(before)}<mark>{html.escape(_cited_sentence(c))}</mark>{html.escape(after)}"
     )
+    about = " · ".join(html.escape(v) for v in (c.published or "no date", c.source) if v)
     return (
         f'<details class="source" id="src-{turn}-{c.n}" dir="auto">'
         f"<summary>[{c.n}] {html.escape(c.title)} "
-        f'<span class="score">score {c.score:.2f} · {html.escape(c.passage_id)}</span></summary>'
+        f'<span class="score">{about} · score {c.score:.2f} · {html.escape(c.passage_id)}'
+        "</span></summary>"
         f'<div class="passage" dir="auto">{passage.replace(chr(10), "<br>")}</div></details>'
     )
 
@@ -194,8 +196,12 @@ class WebApp:
         top_k: int,
         temperature: float,
         max_tokens: int,
+        since: str = "",
+        until: str = "",
+        source: str | None = None,
     ) -> Iterator[tuple]:
-        """Stream the answer into the chat; finish with linked citations and sources."""
+        """Stream the answer into the chat; finish with linked citations and sources.
+        ``since``, ``until`` and ``source`` limit the articles (empty: all of them)."""
         if not message or not message.strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
@@ -212,6 +218,9 @@ class WebApp:
                     top_k=int(top_k),
                     temperature=float(temperature),
                     max_tokens=int(max_tokens),
+                    since=since or None,
+                    until=until or None,
+                    source=source or None,
                 )
             )
             for event in events:
@@ -251,11 +260,18 @@ class WebApp:
     # Articles --------------------------------------------------------------
 
     def article_rows(self) -> list[list]:
-        """Rows of the articles table."""
+        """Rows of the articles table, newest first."""
         if not self.service.usable:
             return []
         return [
-            [a["doc_id"], a["title"], a["passages"], a["indexed_at"].replace("T", " ")]
+            [
+                a["published"] or "no date",
+                a["source"] or "",
+                a["title"],
+                a["doc_id"],
+                a["passages"],
+                str(a["indexed_at"]).replace("T", " "),
+            ]
             for a in self.pipeline.articles()
         ]
 
@@ -303,7 +319,18 @@ class WebApp:
         names = self.service.model_names()
         models = f"LLM: `{names['llm']}` · embedder: `{names['embedder']}`" if names else ""
         rows = self.article_rows() if done else gr.skip()
-        return f"<b>Status:</b> {html.escape(status)}", models, rows, gr.Timer(active=not done)
+        sources = (
+            gr.Dropdown(choices=["", *self.pipeline.sources()])
+            if self.service.usable
+            else gr.skip()
+        )
+        return (
+            f"<b>Status:</b> {html.escape(status)}",
+            models,
+            rows,
+            sources,
+            gr.Timer(active=not done),
+        )
 
     # Layout ----------------------------------------------------------------
 
@@ -346,7 +373,7 @@ class WebApp:
                         sources = gr.HTML(render_sources(Conversation()), elem_id="sources")
                     with gr.Tab("Articles"):
                         articles = gr.Dataframe(
-                            headers=["Article", "Title", "Passages", "Indexed"],
+                            headers=["Published", "Source", "Title", "File", "Passages", "Indexed"],
                             interactive=False,
                             wrap=True,
                             elem_id="articles",
@@ -356,7 +383,7 @@ class WebApp:
                             file_count="multiple",
                             file_types=list(ARTICLE_SUFFIXES),
                             type="filepath",
-                            label=f"Add .txt or .md articles (UTF-8, at most {limit})",
+                            label=f"Add articles ({', '.join(ARTICLE_SUFFIXES)}; at most {limit})",
                             elem_id="upload",
                         )
                         rescan = gr.Button("Rescan seeds/ and update the index", elem_id="rescan")
@@ -374,8 +401,43 @@ class WebApp:
                             label="Maximum answer length (tokens)",
                         )
                         models = gr.Markdown("")
+                    with gr.Tab("Dates and source"):
+                        gr.Markdown(
+                            "Answer only from the articles published in these days, by this "
+                            "source. Empty: time words in the question (*in March 2023*, "
+                            "*الأسبوع الماضي*) decide."
+                        )
+                        since = gr.Textbox(
+                            "",
+                            label="Published on or after",
+                            placeholder="YYYY-MM-DD",
+                            elem_id="since",
+                        )
+                        until = gr.Textbox(
+                            "",
+                            label="Published on or before",
+                            placeholder="YYYY-MM-DD",
+                            elem_id="until",
+                        )
+                        source = gr.Dropdown(
+                            choices=[""],
+                            value="",
+                            label="Source",
+                            allow_custom_value=True,
+                            elem_id="source",
+                        )
 
-            chat_inputs = [box, chatbot, conversation, top_k, temperature, max_tokens]
+            chat_inputs = [
+                box,
+                chatbot,
+                conversation,
+                top_k,
+                temperature,
+                max_tokens,
+                since,
+                until,
+                source,
+            ]
             chat_outputs = [chatbot, box, sources, timings, conversation]
             for trigger in (box.submit, send.click):
                 trigger(
@@ -409,7 +471,7 @@ class WebApp:
             timer.tick(
                 self.tick,
                 None,
-                [status, models, articles, timer],
+                [status, models, articles, source, timer],
                 concurrency_limit=None,
                 show_progress="hidden",
                 api_name=False,

@@ -1,4 +1,9 @@
-"""Reading articles from the seeds folder: UTF-8 text, a title, a stable id, a content hash."""
+"""Reading articles from the seeds folder: text and metadata, a title, a stable id, a content hash.
+
+Every format goes through ``rag.ingest.formats`` (``read_file``, kept in an
+``ExtractionCache`` by the index, then ``complete``); this module keeps the
+folder safe to read (no links followed, hidden files skipped) and checks uploads.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +13,38 @@ import logging
 import os
 import re
 import stat
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 
 from rag.errors import NabaaError
+from rag.ingest.extraction_cache import ExtractionCache
+from rag.ingest.formats import (
+    SUPPORTED_SUFFIXES,
+    ArticleMeta,
+    DateFinder,
+    check_suffix,
+    complete,
+    decode_text,
+    read_article,
+    read_file,
+)
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+ARTICLE_SUFFIXES = SUPPORTED_SUFFIXES
 log = logging.getLogger("nabaa.articles")
 TITLE_MAX_CHARS = 80
 
 
 @dataclass(frozen=True)
 class Article:
-    """One article: ``text`` is the decoded file with a BOM removed and CRLF made LF."""
+    """One article: ``text`` is its main text (LF line ends), ``meta`` what the file says."""
 
     doc_id: str
     title: str
     text: str
     path: Path
+    meta: ArticleMeta = field(default_factory=ArticleMeta)
 
     @property
     def content_hash(self) -> str:
@@ -52,45 +71,20 @@ def short_title(text: str, limit: int = TITLE_MAX_CHARS) -> str:
     return cut.rstrip(" ،,.:;-–—") + "…"
 
 
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-# A file this large is far more than a news article: it is indexed, with a warning.
+# A text this large is far more than a news article: it is indexed, with a warning.
 LARGE_ARTICLE_BYTES = 1_000_000
 
 
-def _looks_utf16(raw: bytes) -> bool:
-    """A UTF-16 BOM, or the zero bytes every other byte that UTF-16 gives ASCII text."""
-    if raw.startswith(_UTF16_BOMS):
-        return True
-    head = raw[:512]
-    half = len(head) // 2
-    return half >= 4 and (head[1::2].count(0) > 0.8 * half or head[0::2].count(0) > 0.8 * half)
-
-
 def decode_article(raw: bytes, name: str) -> str:
-    """Decode article bytes as UTF-8 text, or raise ValueError saying why they are not."""
-    if _looks_utf16(raw):
-        raise ValueError(
-            f"{name} is UTF-16 text, and articles must be UTF-8: save it as UTF-8 "
-            f"(e.g. iconv -f UTF-16 -t UTF-8)"
-        )
-    if b"\x00" in raw[:8192]:
-        raise ValueError(f"{name} looks like a binary file, not text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"{name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-            "save it as UTF-8"
-        ) from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise ValueError(f"{name} is empty")
-    return text
+    """Decode .txt/.md bytes (UTF-8, UTF-16/32 with a BOM, or a legacy Arabic or Western
+    encoding), or raise ValueError saying why they are not text."""
+    return decode_text(raw, name)[0]
 
 
-def doc_id_for(path: Path, root: Path) -> str:
-    """Stable article id: the path under the seeds folder, without its suffix."""
-    return path.relative_to(root).with_suffix("").as_posix()
+def default_id(name: str) -> str:
+    """Stable article id: the path under the seeds folder (``name``), without its suffix
+    (with it, when another article has the same path but another suffix: ``unique_ids``)."""
+    return PurePosixPath(name).with_suffix("").as_posix()
 
 
 def read_regular_file(path: Path) -> bytes:
@@ -129,44 +123,81 @@ def list_files(seeds_dir: Path, problems: list[str]) -> list[Path]:
     return files
 
 
-def read_article(path: Path, doc_id: str, name: str) -> tuple[Article | None, str | None]:
-    """The article in ``path`` and a problem to report (``name`` in its message): why the
-    file was skipped (then no article), or a warning about an article that was read."""
-    if path.suffix.lower() not in ARTICLE_SUFFIXES:
-        return None, f"{name}: skipped, only {'/'.join(ARTICLE_SUFFIXES)} are read"
+def load_article(
+    path: Path,
+    name: str,
+    find_date: DateFinder | None = None,
+    cache: ExtractionCache | None = None,
+    doc_id: str | None = None,
+) -> tuple[Article | None, list[str]]:
+    """The article in the file ``path`` (``name``: its path under the folder, which names
+    it in messages and gives its id unless ``doc_id`` does) and the problems to report:
+    why it was skipped (then no article), or notes and warnings about how it was read.
+
+    ``find_date`` looks for a publication date in the text when the file gives none;
+    with a ``cache``, a file read before is not read again.
+    """
     try:
+        check_suffix(name)
         raw = read_regular_file(path)
-        text = decode_article(raw, name)
+        key = cache.key(name, raw) if cache else ""
+        extracted = cache.get(key) if cache else None
+        if extracted is None:
+            extracted = read_file(name, raw)
+            if cache:
+                cache.put(key, extracted)
+        extracted = complete(extracted, find_date)
     except ValueError as exc:
         message = str(exc)
         message = message if message.startswith(name) else f"{name}: {message}"
-        return None, f"{message}: skipped"
+        return None, [f"{message}: skipped"]
     except OSError as exc:
-        return None, f"{name}: {exc.strerror or exc}: skipped"
-    warning = None
-    if len(raw) > LARGE_ARTICLE_BYTES:
+        return None, [f"{name}: {exc.strerror or exc}: skipped"]
+    problems = [f"{name}: {note}" for note in extracted.notes]
+    size = len(extracted.text.encode("utf-8"))
+    if size > LARGE_ARTICLE_BYTES:
         warning = (
-            f"{name} is {len(raw) / 1e6:,.1f} MB, far more than a news article: "
+            f"{name} is {size / 1e6:,.1f} MB of text, far more than a news article: "
             "indexing it takes a while"
         )
         log.warning(warning)
-    return Article(doc_id=doc_id, title=short_title(text), text=text, path=path), warning
+        problems.append(warning)
+    text, meta = extracted.text, extracted.meta
+    title = short_title(meta.title) if meta.title else short_title(text)
+    return Article(doc_id or default_id(name), title, text, path, meta), problems
 
 
-def load_articles(seeds_dir: Path) -> LoadResult:
-    """Read every article under ``seeds_dir``; unreadable files are reported and skipped."""
+def load_articles(
+    seeds_dir: Path, find_date: DateFinder | None = None, cache: ExtractionCache | None = None
+) -> LoadResult:
+    """Read every article under ``seeds_dir``; unreadable files are reported and skipped.
+
+    ``find_date`` looks for a publication date in the text of articles whose file
+    does not give one. With a ``cache``, a file read before is not read again.
+    """
     result = LoadResult()
     if not seeds_dir.is_dir():
         result.problems.append(f"{seeds_dir} is not a folder")
         return result
+    read: dict[str, Article] = {}
     for path in list_files(seeds_dir, result.problems):
         name = path.relative_to(seeds_dir).as_posix()
-        article, problem = read_article(path, doc_id_for(path, seeds_dir), name)
-        if problem:
-            result.problems.append(problem)
+        article, problems = load_article(path, name, find_date, cache)
+        result.problems += problems
         if article:
-            result.articles.append(article)
+            read[name] = article
+    ids = unique_ids(read)
+    result.articles = [replace(a, doc_id=ids[name]) for name, a in read.items()]
     return result
+
+
+def unique_ids(names: Iterable[str]) -> dict[str, str]:
+    """The id of each article file named (its path under the folder): ``default_id``, or
+    the path itself when another of them has the same id (one story saved as .html and
+    .pdf: "story.html", "story.pdf")."""
+    names = list(names)
+    counts = Counter(default_id(n) for n in names)
+    return {n: default_id(n) if counts[default_id(n)] == 1 else n for n in names}
 
 
 def _safe_file_name(name: str) -> str:
@@ -175,7 +206,8 @@ def _safe_file_name(name: str) -> str:
 
 
 def save_article(seeds_dir: Path, name: str, data: bytes, max_bytes: int) -> str:
-    """Check an article (UTF-8 text, a .txt or .md name, at most ``max_bytes``) and save it.
+    """Check an article (a supported format that reads as one, at most ``max_bytes``) and
+    save it as it came.
 
     Returns the name it was saved under: never overwrites a different article (nor a
     link or anything else already there), and raises NabaaError with the reason when
@@ -183,14 +215,16 @@ def save_article(seeds_dir: Path, name: str, data: bytes, max_bytes: int) -> str
     """
     file_name = _safe_file_name(name)
     suffix = Path(file_name).suffix.lower()
-    if suffix not in ARTICLE_SUFFIXES:
-        raise NabaaError(f"{name}: only {' and '.join(ARTICLE_SUFFIXES)} articles can be added.")
-    if len(data) > max_bytes:
-        raise NabaaError(f"{name}: {len(data):,} bytes is over the {max_bytes:,}-byte limit.")
     try:
-        decode_article(data, file_name)
+        check_suffix(file_name)
+        if len(data) > max_bytes:
+            size = f"{len(data):,} bytes is over the {max_bytes:,}-byte limit"
+            raise ValueError(f"{file_name}: {size}")
+        read_article(file_name, data)
     except ValueError as exc:
-        raise NabaaError(f"{exc}.") from None
+        message = str(exc)
+        message = message if message.startswith(file_name) else f"{file_name}: {message}"
+        raise NabaaError(f"{message}.") from None
     seeds_dir.mkdir(parents=True, exist_ok=True)
     target = seeds_dir / file_name
     counter = 2

@@ -310,7 +310,8 @@ def evaluation_pipeline(settings: Settings, dataset: Path) -> tuple[Pipeline, li
             load_squad(dataset.parent / corpus["squad"], root / "seeds")
         if corpus.get("seeds"):
             for article in load_articles(settings.seeds_dir).articles:
-                (root / "seeds" / article.path.name).write_text(article.text, encoding="utf-8")
+                name = article.path.with_suffix(".txt").name  # the text read from any format
+                (root / "seeds" / name).write_text(article.text, encoding="utf-8")
     else:
         questions = load_squad(dataset, root / "seeds")
     squad_settings = settings.model_copy(

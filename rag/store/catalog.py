@@ -13,16 +13,19 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.ingest.chunking import Passage
+from rag.ingest.formats.meta import ArticleMeta
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, content_hash TEXT NOT NULL,
-    n_passages INTEGER NOT NULL, indexed_at TEXT NOT NULL);
+    n_passages INTEGER NOT NULL, indexed_at TEXT NOT NULL,
+    published TEXT, source TEXT, url TEXT, author TEXT, language TEXT, date_from TEXT);
+CREATE INDEX IF NOT EXISTS articles_published ON articles (published);
 CREATE TABLE IF NOT EXISTS segments (
     name TEXT PRIMARY KEY, kind TEXT NOT NULL, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS passages (
@@ -34,6 +37,10 @@ CREATE INDEX IF NOT EXISTS passages_dead ON passages (live) WHERE live = 0;
 """
 
 
+# What the catalog keeps of an article's metadata (its title has a column of its own).
+META_COLUMNS = ("published", "source", "url", "author", "language", "date_from")
+
+
 @dataclass
 class IndexedArticle:
     """What the catalog records of one article."""
@@ -42,6 +49,22 @@ class IndexedArticle:
     content_hash: str
     n_passages: int
     indexed_at: str
+    # Title left out (see ``stored_meta``).
+    meta: ArticleMeta = field(default_factory=ArticleMeta)
+
+    def row(self, doc_id: str) -> tuple:
+        """The article's row of the articles table."""
+        meta = [getattr(self.meta, c) for c in META_COLUMNS]
+        return (doc_id, self.title, self.content_hash, self.n_passages, self.indexed_at, *meta)
+
+
+def _meta(row: sqlite3.Row) -> ArticleMeta:
+    return ArticleMeta(**{c: row[c] for c in META_COLUMNS})
+
+
+def stored_meta(meta: ArticleMeta) -> ArticleMeta:
+    """What the catalog keeps of ``meta``: all but the title, which has a column of its own."""
+    return replace(meta, title=None)
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,19 @@ class Catalog:
         self._db.execute("PRAGMA synchronous=FULL")
         if create:
             self._db.executescript(SCHEMA)
+        else:
+            self._add_meta_columns()
+
+    def _add_meta_columns(self) -> None:
+        """Give a catalog written before articles had metadata its columns (left empty
+        until the next update fills them)."""
+        have = {r["name"] for r in self._query("PRAGMA table_info(articles)")}
+        missing = [c for c in META_COLUMNS if c not in have]
+        if missing:
+            with self.transaction() as db:
+                for column in missing:
+                    db.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
+                db.execute("CREATE INDEX IF NOT EXISTS articles_published ON articles (published)")
 
     def close(self) -> None:
         """Close the connection."""
@@ -125,10 +161,54 @@ class Catalog:
         rows = self._query("SELECT * FROM articles ORDER BY doc_id")
         return {
             r["doc_id"]: IndexedArticle(
-                r["title"], r["content_hash"], r["n_passages"], r["indexed_at"]
+                r["title"], r["content_hash"], r["n_passages"], r["indexed_at"], _meta(r)
             )
             for r in rows
         }
+
+    def article_meta(self, doc_ids: Iterable[str]) -> dict[str, ArticleMeta]:
+        """The metadata of the articles among ``doc_ids``."""
+        wanted = sorted(set(doc_ids))
+        marks = ",".join("?" * len(wanted))
+        rows = self._query(f"SELECT * FROM articles WHERE doc_id IN ({marks})", wanted)
+        return {r["doc_id"]: _meta(r) for r in rows}
+
+    def newest_date(self) -> str | None:
+        """The latest publication date of any article (ISO), or None if none has one."""
+        return self._query("SELECT max(published) AS d FROM articles")[0]["d"]
+
+    def sources(self) -> list[str]:
+        """Every outlet an article names, sorted."""
+        sql = "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source"
+        return [r["source"] for r in self._query(sql)]
+
+    def pids_published(self, since: str | None, until: str | None, source: str | None) -> list[int]:
+        """Live passages of the articles published from ``since`` to ``until`` (ISO dates,
+        both included; an undated article is never in a range) by ``source`` (any case)."""
+        where, args = ["p.live = 1"], []
+        if since:
+            where.append("a.published >= ?")
+            args.append(since)
+        if until:
+            where.append("a.published <= ?")
+            args.append(until)
+        if source:
+            where.append("lower(a.source) = lower(?)")
+            args.append(source)
+        sql = (
+            "SELECT p.pid FROM passages p JOIN articles a ON a.doc_id = p.doc_id "
+            f"WHERE {' AND '.join(where)} ORDER BY p.pid"
+        )
+        return [r["pid"] for r in self._query(sql, args)]
+
+    @staticmethod
+    def set_article_meta(db: sqlite3.Connection, metas: dict[str, ArticleMeta]) -> None:
+        """Replace the metadata of indexed articles, inside a transaction."""
+        sets = ", ".join(f"{c} = ?" for c in META_COLUMNS)
+        db.executemany(
+            f"UPDATE articles SET {sets} WHERE doc_id = ?",
+            [(*(getattr(m, c) for c in META_COLUMNS), doc) for doc, m in metas.items()],
+        )
 
     def segments(self) -> list[Segment]:
         """Every registered segment."""

@@ -26,10 +26,13 @@ import faiss
 from filelock import FileLock
 
 from rag.errors import EmptyCorpusError, IndexCorruptError, OldIndexFormatError
-from rag.ingest.articles import Article, load_articles
+from rag.ingest.articles import ARTICLE_SUFFIXES, Article, load_articles
 from rag.ingest.chunking import Passage, chunk_article
+from rag.ingest.dates import publication_date
+from rag.ingest.extraction_cache import ExtractionCache
+from rag.ingest.formats import ArticleMeta
 from rag.models.embeddings import Embedder
-from rag.store.catalog import IndexedArticle
+from rag.store.catalog import IndexedArticle, stored_meta
 from rag.store.staging import Staging
 from rag.store.store import SegmentStore
 
@@ -262,12 +265,14 @@ def update_index(
     ``on_progress(done, total)`` is called as passages are embedded.
     """
     started = time.perf_counter()
-    loaded = load_articles(seeds_dir)
+    cache = ExtractionCache(index_dir / "extracted")
+    loaded = load_articles(seeds_dir, publication_date, cache)
     report = UpdateReport(problems=loaded.problems)
     if not loaded.articles:
         detail = "; ".join(loaded.problems) or "the folder is empty"
         raise EmptyCorpusError(
-            f"No readable articles in {seeds_dir} ({detail}). Add UTF-8 .txt files and retry."
+            f"No readable articles in {seeds_dir} ({detail}). "
+            f"Add {', '.join(ARTICLE_SUFFIXES)} files and retry."
         )
     chunking = chunking_settings(max_chars, overlap_sentences)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -283,6 +288,11 @@ def update_index(
                 (report.modified if before else report.added).append(article.doc_id)
                 to_embed.append(article)
         report.deleted = sorted(set(old_articles) - {a.doc_id for a in loaded.articles})
+        cache.prune()
+        if store is not None:
+            unchanged = set(report.unchanged)
+            metas = {a.doc_id: a.meta for a in loaded.articles if a.doc_id in unchanged}
+            refresh_meta(store, old_articles, metas)
         if store is not None and not (report.added or report.modified or report.deleted):
             _remove_other_stores(index_dir, keep=store.path)
             report.n_passages = store.n_passages
@@ -301,7 +311,9 @@ def update_index(
         for passage in passages:
             counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
         articles = {
-            a.doc_id: IndexedArticle(a.title, a.content_hash, counts.get(a.doc_id, 0), now)
+            a.doc_id: IndexedArticle(
+                a.title, a.content_hash, counts.get(a.doc_id, 0), now, stored_meta(a.meta)
+            )
             for a in to_embed
         }
         store.add(articles, passages, vectors, deleted=report.deleted)
@@ -312,6 +324,15 @@ def update_index(
         report.seconds = time.perf_counter() - started
         store.close()
         return report
+
+
+def refresh_meta(
+    store: SegmentStore, old: dict[str, IndexedArticle], metas: dict[str, ArticleMeta]
+) -> None:
+    """Store what the files say now of articles whose text is unchanged (``metas``), where
+    it differs from what ``old`` records."""
+    metas = {doc: stored_meta(meta) for doc, meta in metas.items()}
+    store.set_meta({doc: meta for doc, meta in metas.items() if old[doc].meta != meta})
 
 
 def finish_update(index_dir: Path, store: SegmentStore, fresh: bool) -> None:

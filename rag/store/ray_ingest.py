@@ -1,10 +1,11 @@
 """Building the index on a Ray cluster: ``python -m rag index --engine ray``.
 
-Ray Data reads and chunks the articles with the local build's own functions and embeds
-their passages in a pool of actors that each load the model once (on a GPU when
-``NABAA_RAY_NUM_GPUS`` is set). The driver writes what comes back into the same store as
-a local build (``SegmentStore.add``), one segment per ``commit_every`` passages of whole
-articles, so the result is an ordinary index.
+Ray Data reads and chunks the articles with the local build's own functions (the same
+readers, publication dates, ids and metadata) and embeds their passages in a pool of
+actors that each load the model once (on a GPU when ``NABAA_RAY_NUM_GPUS`` is set).
+The driver writes what comes back into the same store as a local build
+(``SegmentStore.add``), one segment per ``commit_every`` passages of whole articles, so
+the result is an ordinary index.
 
 Resuming: a committed segment records its articles' content hashes in the catalog, and a
 rerun skips every article whose hash is there; a new store stays out of use, named by
@@ -22,8 +23,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pyarrow as pa
@@ -33,16 +35,25 @@ from filelock import FileLock
 import rag
 from rag.config import Settings
 from rag.errors import EmptyCorpusError, ModelError, NabaaError
-from rag.ingest.articles import list_files, read_article
+from rag.ingest.articles import (
+    ARTICLE_SUFFIXES,
+    default_id,
+    list_files,
+    load_article,
+    unique_ids,
+)
 from rag.ingest.chunking import Passage, chunk_article
+from rag.ingest.dates import publication_date
+from rag.ingest.formats import ArticleMeta
 from rag.models.embeddings import Embedder
 from rag.models.model_store import embedder_loader
-from rag.store.catalog import IndexedArticle
+from rag.store.catalog import IndexedArticle, stored_meta
 from rag.store.index import (
     UpdateReport,
     building_store,
     chunking_settings,
     finish_update,
+    refresh_meta,
     usable_store,
 )
 from rag.store.store import SegmentStore
@@ -72,10 +83,17 @@ _ROWS = pa.schema(
         ("start", pa.int64()),
         ("end", pa.int64()),
         ("sentences", pa.string()),
-        ("note", pa.string()),  # why a file was skipped, or a warning about an article
+        ("meta", pa.string()),  # the article's metadata as stored (JSON)
+        ("notes", pa.list_(pa.string())),  # why a file was skipped, or how it was read
     ]
 )
-_EMPTY_ROW = {name: "" for name in _ROWS.names} | {"n_passages": 0, "seq": 0, "start": 0, "end": 0}
+_EMPTY_ROW = {name: "" for name in _ROWS.names} | {
+    "n_passages": 0,
+    "seq": 0,
+    "start": 0,
+    "end": 0,
+    "notes": [],
+}
 
 
 def connect(address: str | None) -> None:
@@ -93,19 +111,19 @@ def connect(address: str | None) -> None:
 def read_and_chunk(
     batch: pa.Table, root: str, known: dict[str, str], max_chars: int, overlap_sentences: int
 ) -> pa.Table:
-    """Ray Data task: read the listed articles (``path`` under ``root``, optional
-    ``doc_id``: by default the path without its suffix) and cut the new or changed ones
-    (content hash not in ``known``) into passage rows."""
-    paths = batch["path"].to_pylist()
-    doc_ids = batch["doc_id"].to_pylist() if "doc_id" in batch.column_names else [None] * len(paths)
+    """Ray Data task: read the listed articles (``path`` under ``root``, ``doc_id``) as
+    the local build does and cut the new or changed ones (content hash not in ``known``)
+    into passage rows."""
+    paths, doc_ids = batch["path"].to_pylist(), batch["doc_id"].to_pylist()
     rows = []
     for listed, doc_id in zip(paths, doc_ids, strict=True):
-        doc_id = doc_id or Path(listed).with_suffix("").as_posix()
-        article, note = read_article(Path(root, listed), doc_id, listed)
-        row = {**_EMPTY_ROW, "doc_id": doc_id, "note": note or ""}
+        article, notes = load_article(Path(root, listed), listed, publication_date, None, doc_id)
+        row = {**_EMPTY_ROW, "doc_id": doc_id, "notes": notes}
         if article is None:
             rows.append({**row, "kind": SKIPPED})
-        elif known.get(doc_id) == article.content_hash:
+            continue
+        row["meta"] = json.dumps(stored_meta(article.meta).as_dict(), ensure_ascii=False)
+        if known.get(doc_id) == article.content_hash:
             rows.append({**row, "kind": UNCHANGED})
         else:
             passages = chunk_article(article, max_chars, overlap_sentences)
@@ -123,7 +141,7 @@ def read_and_chunk(
                         "start": p.start,
                         "end": p.end,
                         "sentences": json.dumps(p.sentences),
-                        "note": row["note"] if seq == 0 else "",
+                        "notes": notes if seq == 0 else [],
                     }
                 )
     return pa.Table.from_pylist(rows, schema=_ROWS)
@@ -173,32 +191,54 @@ def _blocks(n: int, actors: int) -> int:
     return max(1, min(n, max(BLOCKS_PER_ACTOR * actors, -(-n // ARTICLES_PER_BLOCK))))
 
 
+def _article_ids(root: Path, names: list[str]) -> dict[str, str]:
+    """The ids the local build gives the files ``names`` (under ``root``): ``unique_ids``
+    of those that read as articles. Only files that could share an id are read here."""
+    supported = [n for n in names if PurePosixPath(n).suffix.lower() in ARTICLE_SUFFIXES]
+    counts = Counter(default_id(n) for n in supported)
+    readable = [n for n in supported if counts[default_id(n)] == 1 or load_article(root / n, n)[0]]
+    return unique_ids(readable)
+
+
 def _listed_articles(
     source: Path, actors: int, problems: list[str]
 ) -> tuple[ray.data.Dataset, Path]:
-    """The articles to read as a Ray dataset of ``path`` (and ``doc_id``) rows, and the
+    """The articles to read as a Ray dataset of ``path`` and ``doc_id`` rows, and the
     folder their paths are relative to. ``source`` is a folder of articles, or a .jsonl or
-    .parquet file listing their paths."""
+    .parquet file listing their paths (and ids, if it has a ``doc_id`` column)."""
     if source.is_dir():
-        files = list_files(source, problems)
-        if not files:
-            raise EmptyCorpusError(f"No articles in {source}. Add UTF-8 .txt files and retry.")
-        rows = [{"path": f.relative_to(source).as_posix()} for f in files]
-        return ray.data.from_items(rows, override_num_blocks=_blocks(len(rows), actors)), source
-    readers = {".jsonl": ray.data.read_json, ".parquet": ray.data.read_parquet}
-    read = readers.get(source.suffix.lower())
-    if read is None or not source.is_file():
-        raise NabaaError(
-            f"{source} is neither a folder of articles nor a .jsonl or .parquet file "
-            "listing their paths."
+        root = source
+        listed = [{"path": f.relative_to(source).as_posix()} for f in list_files(source, problems)]
+    else:
+        readers = {".jsonl": ray.data.read_json, ".parquet": ray.data.read_parquet}
+        read = readers.get(source.suffix.lower())
+        if read is None or not source.is_file():
+            raise NabaaError(
+                f"{source} is neither a folder of articles nor a .jsonl or .parquet file "
+                "listing their paths."
+            )
+        options = {"lines": True} if read is ray.data.read_json else {}
+        dataset = read(str(source), **options)
+        if "path" not in dataset.columns():
+            raise NabaaError(f"{source} has no column named path.")
+        root = source.parent
+        listed = dataset.select_columns([c for c in ("path", "doc_id") if c in dataset.columns()])
+        listed = listed.take_all()
+    if not listed:
+        raise EmptyCorpusError(
+            f"No articles in {source}. Add {', '.join(ARTICLE_SUFFIXES)} files and retry."
         )
-    options = {"lines": True} if read is ray.data.read_json else {}
-    listed = read(str(source), **options).materialize()
-    if "path" not in listed.columns():
-        raise NabaaError(f"{source} has no column named path.")
-    # Split before the actors start (they may hold every CPU), and apart from the reading
-    # stage, which Ray would otherwise fuse into the split instead of the actors.
-    return listed.repartition(_blocks(listed.count(), actors)).materialize(), source.parent
+    ids = _article_ids(root, [r["path"] for r in listed if not r.get("doc_id")])
+    rows = [
+        {"path": r["path"], "doc_id": r.get("doc_id") or ids.get(r["path"], default_id(r["path"]))}
+        for r in listed
+    ]
+    # Split before the actors start (they may hold every CPU), apart from the reading stage.
+    return ray.data.from_items(rows, override_num_blocks=_blocks(len(rows), actors)), root
+
+
+def _meta(row: dict) -> ArticleMeta:
+    return ArticleMeta(**json.loads(row["meta"]))
 
 
 def _passage(row: dict) -> Passage:
@@ -227,17 +267,16 @@ class _Committer:
         self.pending: dict[tuple[str, str], dict[int, dict]] = {}
         self.ready: list[list[dict]] = []
         self.committed: list[str] = []
-        self.unchanged: list[str] = []
+        self.unchanged: dict[str, ArticleMeta] = {}
         self.notes: list[str] = []
         self.embedded = 0
 
     def take(self, batch: pa.Table) -> None:
         """Sort a batch's rows; commit once enough articles are whole."""
         for row in batch.to_pylist():
-            if row["note"]:
-                self.notes.append(row["note"])
+            self.notes += row["notes"]
             if row["kind"] == UNCHANGED:
-                self.unchanged.append(row["doc_id"])
+                self.unchanged[row["doc_id"]] = _meta(row)
             elif row["kind"] == PASSAGE:
                 self.embedded += 1
                 key = (row["doc_id"], row["content_hash"])
@@ -266,7 +305,9 @@ class _Committer:
         vectors = np.frombuffer(b"".join(row["vector"] for row in rows), dtype=np.float32)
         now = time.strftime("%Y-%m-%dT%H:%M:%S")
         indexed = {
-            a[0]["doc_id"]: IndexedArticle(a[0]["title"], a[0]["content_hash"], len(a), now)
+            a[0]["doc_id"]: IndexedArticle(
+                a[0]["title"], a[0]["content_hash"], len(a), now, _meta(a[0])
+            )
             for a in articles
         }
         passages = [_passage(row) for row in rows]
@@ -342,6 +383,7 @@ def update_index_on_ray(
             for batch in passages.iter_batches(batch_size=None, batch_format="pyarrow"):
                 committer.take(batch)
             committer.flush()
+            refresh_meta(store, old, committer.unchanged)
             seen = {*committer.committed, *committer.unchanged}
             if not seen:
                 raise EmptyCorpusError(

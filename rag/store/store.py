@@ -28,7 +28,8 @@ from pydantic import TypeAdapter
 
 from rag.errors import IndexCorruptError
 from rag.ingest.chunking import Passage
-from rag.store.catalog import Catalog, IndexedArticle, Segment
+from rag.ingest.formats.meta import ArticleMeta
+from rag.store.catalog import META_COLUMNS, Catalog, IndexedArticle, Segment
 from rag.store.dense import DenseSegment, write_segment
 from rag.store.keyword import KeywordStore
 
@@ -70,14 +71,28 @@ class PassageStore(Protocol):
 
     manifest: Manifest
 
-    def search(self, query: np.ndarray, k: int) -> list[Found]:
-        """The ``k`` passages nearest to a normalized query vector, best first."""
+    def search(self, query: np.ndarray, k: int, among: Sequence[int] | None = None) -> list[Found]:
+        """The ``k`` passages nearest to a normalized query vector, best first (only
+        passages ``among`` these ids, when given)."""
         ...
 
     def hybrid_search(
-        self, query_vector: np.ndarray, query: str, k: int, keyword_weight: float
+        self,
+        query_vector: np.ndarray,
+        query: str,
+        k: int,
+        keyword_weight: float,
+        among: Sequence[int] | None = None,
     ) -> list[Found]:
         """The ``k`` best passages by cosine + ``keyword_weight`` * scaled BM25."""
+        ...
+
+    def pids_published(self, since: str | None, until: str | None, source: str | None) -> list[int]:
+        """Passages of the articles published in a range of dates, by a source."""
+        ...
+
+    def article_meta(self, doc_ids: Sequence[str]) -> dict[str, ArticleMeta]:
+        """The metadata of these articles."""
         ...
 
     def passages(self, pids: Sequence[int]) -> dict[int, Passage]:
@@ -216,7 +231,12 @@ class SegmentStore:
         passages = self.passages(pids.tolist())
         return [passages[p] for p in pids.tolist()], vectors
 
-    def _dense(self, query: np.ndarray, k: int) -> dict[int, float]:
+    def _dense(
+        self, query: np.ndarray, k: int, among: Sequence[int] | None = None
+    ) -> dict[int, float]:
+        if among is not None:  # exact, over the allowed passages only
+            allowed = self._cosines(query, among)
+            return dict(sorted(allowed.items(), key=lambda item: -item[1])[:k])
         found: dict[int, float] = {}
         for segment in self._segments.values():
             pids, scores = segment.search(query, k, self._dead)
@@ -242,28 +262,35 @@ class SegmentStore:
         passages = self.passages([pid for pid, _, _ in ranked])
         return [(passages[pid], cos, key) for pid, cos, key in ranked if pid in passages]
 
-    def search(self, query: np.ndarray, k: int) -> list[Found]:
+    def search(self, query: np.ndarray, k: int, among: Sequence[int] | None = None) -> list[Found]:
         """The ``k`` passages nearest to a normalized query vector, best first, each with
-        its cosine similarity as its score and as its rank key."""
+        its cosine similarity as its score and as its rank key; only passages ``among``
+        these ids when given (a date or source filter)."""
         self.refresh()
         query = np.asarray(query, dtype=np.float32)
-        dense = self._dense(query, k)
+        dense = self._dense(query, k, among)
         return self._with_passages([(pid, cos, cos) for pid, cos in dense.items()])
 
     def hybrid_search(
-        self, query_vector: np.ndarray, query: str, k: int, keyword_weight: float
+        self,
+        query_vector: np.ndarray,
+        query: str,
+        k: int,
+        keyword_weight: float,
+        among: Sequence[int] | None = None,
     ) -> list[Found]:
         """The ``k`` best passages by cosine + ``keyword_weight`` * BM25 / best BM25.
 
         Only the union of the dense and the keyword candidates is scored, each side
         filling in the other's score for it. Each passage comes with its cosine (what
-        the refusal threshold reads) and the fused score it was ranked by.
+        the refusal threshold reads) and the fused score it was ranked by. ``among``, when
+        given, limits both sides to those passage ids.
         """
         self.refresh()
         query_vector = np.asarray(query_vector, dtype=np.float32)
         wanted = max(k, CANDIDATES)
-        cosine = self._dense(query_vector, wanted)
-        bm25 = self._keyword(query, wanted)
+        cosine = self._dense(query_vector, wanted, among)
+        bm25 = self._keyword(query, wanted, among)
         best = max(bm25.values(), default=0.0)
         if best > 0:
             missing = [p for p in cosine if p not in bm25]
@@ -273,6 +300,23 @@ class SegmentStore:
         fused = {p: c + scale * bm25.get(p, 0.0) for p, c in cosine.items()}
         ranked = sorted(fused, key=lambda p: -fused[p])[:k]
         return self._with_passages([(p, cosine[p], fused[p]) for p in ranked])
+
+    def pids_published(self, since: str | None, until: str | None, source: str | None) -> list[int]:
+        """Live passages of the articles published from ``since`` to ``until`` (ISO dates,
+        both included) by ``source``; an article without a date is in no range."""
+        return self.catalog.pids_published(since, until, source)
+
+    def article_meta(self, doc_ids: Sequence[str]) -> dict[str, ArticleMeta]:
+        """The metadata of these articles (title left out)."""
+        return self.catalog.article_meta(doc_ids)
+
+    def newest_date(self) -> str | None:
+        """The latest publication date of any article, or None."""
+        return self.catalog.newest_date()
+
+    def sources(self) -> list[str]:
+        """The outlets the articles name."""
+        return self.catalog.sources()
 
     # Writing (the caller holds the index lock) ----------------------------------
 
@@ -305,16 +349,22 @@ class SegmentStore:
             if kind is not None:
                 Catalog.insert_passages(db, pids.tolist(), passages, name)
                 db.execute("INSERT INTO segments VALUES (?, ?, ?)", (name, kind, len(passages)))
+            columns = ("doc_id", "title", "content_hash", "n_passages", "indexed_at", *META_COLUMNS)
             db.executemany(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?)",
-                [
-                    (doc, a.title, a.content_hash, a.n_passages, a.indexed_at)
-                    for doc, a in articles.items()
-                ],
+                f"INSERT INTO articles ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                [a.row(doc) for doc, a in articles.items()],
             )
             self._bump(db, next_pid=first + len(passages))
         self.keywords.delete(pids=dead)
         self.refresh()
+
+    def set_meta(self, metas: dict[str, ArticleMeta]) -> None:
+        """Replace the metadata of indexed articles (their passages stay)."""
+        if metas:
+            with self.catalog.transaction() as db:
+                Catalog.set_article_meta(db, metas)
+                self._bump(db)
 
     def _bump(self, db: sqlite3.Connection, **values: object) -> None:
         Catalog.set_meta(db, generation=self.catalog.generation() + 1, built_at=_now(), **values)
