@@ -42,12 +42,12 @@ from rag.ingest.articles import (
     load_article,
     unique_ids,
 )
-from rag.ingest.chunking import Passage, chunk_article
+from rag.ingest.chunking import chunk_article
 from rag.ingest.dates import publication_date
 from rag.ingest.formats import ArticleMeta
 from rag.models.embeddings import Embedder
 from rag.models.model_store import embedder_loader
-from rag.store.catalog import IndexedArticle, stored_meta
+from rag.store.catalog import IndexedArticle, passage_from_row, stored_meta
 from rag.store.index import (
     UpdateReport,
     building_store,
@@ -241,18 +241,6 @@ def _meta(row: dict) -> ArticleMeta:
     return ArticleMeta(**json.loads(row["meta"]))
 
 
-def _passage(row: dict) -> Passage:
-    return Passage(
-        doc_id=row["doc_id"],
-        passage_id=row["passage_id"],
-        title=row["title"],
-        text=row["text"],
-        start=row["start"],
-        end=row["end"],
-        sentences=tuple(tuple(s) for s in json.loads(row["sentences"])),
-    )
-
-
 class _Committer:
     """Gathers the rows Ray sends back into whole articles and commits them to the store,
     ``commit_every`` passages or more a segment."""
@@ -310,7 +298,7 @@ class _Committer:
             )
             for a in articles
         }
-        passages = [_passage(row) for row in rows]
+        passages = [passage_from_row(row) for row in rows]
         self.store.add(indexed, passages, vectors.reshape(len(rows), self.store.manifest.dim))
         self.committed += indexed
         if self.on_commit:
