@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     # Seconds without a word from the server before an answer fails.
     llm_timeout_s: float = 120.0
 
+    # `python -m rag index --engine ray`: the Ray cluster to join ("auto", "ray://head:10001";
+    # unset: a Ray instance started on this machine), the embedding actors (each loads the
+    # model once) and the GPUs each actor takes (0: it embeds on the CPU).
+    ray_address: str | None = None
+    ray_embed_actors: int = Field(default=1, ge=1)
+    ray_num_gpus: float = Field(default=0, ge=0)
+
     # Requests waiting for a turn beyond this many are refused at once (HTTP 429); one that
     # waits queue_wait_s seconds without a turn gives up (HTTP 503).
     queue_limit: int = Field(default=32, ge=0)

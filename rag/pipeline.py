@@ -35,10 +35,10 @@ from rag.errors import IndexCorruptError, OldIndexFormatError
 from rag.ingest.articles import save_article
 from rag.ingest.chunking import Passage
 from rag.ingest.formats.meta import ArticleMeta
-from rag.models.embeddings import Embedder, resolve_dtype
+from rag.models.embeddings import Embedder
 from rag.models.generation import LLM, loop_start
 from rag.models.memory import limit_heap_growth, release_free_memory
-from rag.models.model_store import DEFAULT_LLM, ensure_embedder, ensure_llm, remedy
+from rag.models.model_store import DEFAULT_LLM, embedder_loader, ensure_llm, remedy
 from rag.models.remote_llm import RemoteLLM
 from rag.store.catalog import META_COLUMNS
 from rag.store.index import (
@@ -226,14 +226,7 @@ class Pipeline:
     @cached_property
     def embedder(self) -> Embedder:
         """The embedding model (assembled on first use if it is the default one)."""
-        s = self.settings
-        embedder = Embedder(
-            ensure_embedder(s, self._model_progress),
-            dtype=resolve_dtype(s.embedder_dtype),
-            backend=s.embedder_backend,
-            export_root=s.models_dir / "openvino",
-            remedy=remedy(s.embedder_path, "NABAA_EMBEDDER_PATH"),
-        )
+        embedder = embedder_loader(self.settings, self._model_progress)()
         release_free_memory()  # what loading the weights left behind
         return embedder
 

@@ -138,3 +138,17 @@ def app_server(tmp_path_factory):
     yield url, seeds
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray instance for the test run (2 CPUs); its workers import ``rag`` and the
+    tests' helpers from here."""
+    import os
+
+    import ray
+
+    path = os.pathsep.join([str(PROJECT_ROOT), str(Path(__file__).parent)])
+    ray.init(num_cpus=2, include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": path}})
+    yield ray
+    ray.shutdown()

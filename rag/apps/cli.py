@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -205,14 +205,42 @@ def index(
     compact: Annotated[
         bool, typer.Option("--compact", help="Then merge segments and drop deleted passages.")
     ] = False,
+    engine: Annotated[
+        Literal["local", "ray"],
+        typer.Option("--engine", help="local: embed in this process; ray: on a Ray cluster."),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="With --engine ray: the cluster (auto, ray://host:10001); by default "
+            "NABAA_RAY_ADDRESS, else a Ray instance started here.",
+        ),
+    ] = None,
+    paths: Annotated[
+        Path | None,
+        typer.Option(
+            "--paths",
+            help="With --engine ray: a .jsonl or .parquet file listing the articles (column "
+            "path, relative to the file; optional doc_id) instead of the folder.",
+        ),
+    ] = None,
 ) -> None:
     """Build or update the index from the articles folder (only changes are re-embedded).
 
     A killed build resumes where it stopped: embedded batches are kept."""
     with _user_errors():
-        pipeline = Pipeline(_settings(seeds, index))
-        with _progress("Embedding passages") as progress:
-            report = pipeline.update_index(progress)
+        settings = get_settings(seeds_dir=seeds, index_dir=index, ray_address=address)
+        pipeline = Pipeline(settings)
+        if engine == "ray":
+            from rag.store.ray_ingest import index_on_ray
+
+            report = index_on_ray(settings, paths)  # progress: Ray Data's own
+        elif address or paths:
+            raise NabaaError("--address and --paths go with --engine ray.")
+        else:
+            with _progress("Embedding passages") as progress:
+                report = pipeline.update_index(progress)
         out.print(report.summary())
         if compact:
             merged = pipeline.compact_index()

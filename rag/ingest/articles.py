@@ -14,8 +14,9 @@ import os
 import re
 import stat
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from rag.errors import NabaaError
 from rag.ingest.extraction_cache import ExtractionCache
@@ -80,10 +81,10 @@ def decode_article(raw: bytes, name: str) -> str:
     return decode_text(raw, name)[0]
 
 
-def doc_id_for(path: Path, root: Path) -> str:
-    """Stable article id: the path under the seeds folder, without its suffix (with it,
-    when another file has the same path but another suffix)."""
-    return path.relative_to(root).with_suffix("").as_posix()
+def default_id(name: str) -> str:
+    """Stable article id: the path under the seeds folder (``name``), without its suffix
+    (with it, when another article has the same path but another suffix: ``unique_ids``)."""
+    return PurePosixPath(name).with_suffix("").as_posix()
 
 
 def read_regular_file(path: Path) -> bytes:
@@ -104,7 +105,7 @@ def read_regular_file(path: Path) -> bytes:
         return fh.read()
 
 
-def _listed_files(seeds_dir: Path, problems: list[str]) -> list[Path]:
+def list_files(seeds_dir: Path, problems: list[str]) -> list[Path]:
     """Regular files under ``seeds_dir``, hidden ones left out; links are named in ``problems``.
 
     Linked folders are not entered and linked files are not read: either could point
@@ -122,15 +123,20 @@ def _listed_files(seeds_dir: Path, problems: list[str]) -> list[Path]:
     return files
 
 
-def _read(
+def load_article(
     path: Path,
-    root: Path,
-    find_date: DateFinder | None,
-    cache: ExtractionCache | None,
-    result: LoadResult,
-) -> None:
-    """Read one file listed under ``root`` into ``result``: an article, or a problem."""
-    name = path.relative_to(root).as_posix()
+    name: str,
+    find_date: DateFinder | None = None,
+    cache: ExtractionCache | None = None,
+    doc_id: str | None = None,
+) -> tuple[Article | None, list[str]]:
+    """The article in the file ``path`` (``name``: its path under the folder, which names
+    it in messages and gives its id unless ``doc_id`` does) and the problems to report:
+    why it was skipped (then no article), or notes and warnings about how it was read.
+
+    ``find_date`` looks for a publication date in the text when the file gives none;
+    with a ``cache``, a file read before is not read again.
+    """
     try:
         check_suffix(name)
         raw = read_regular_file(path)
@@ -144,12 +150,10 @@ def _read(
     except ValueError as exc:
         message = str(exc)
         message = message if message.startswith(name) else f"{name}: {message}"
-        result.problems.append(f"{message}: skipped")
-        return
+        return None, [f"{message}: skipped"]
     except OSError as exc:
-        result.problems.append(f"{name}: {exc.strerror or exc}: skipped")
-        return
-    result.problems += [f"{name}: {note}" for note in extracted.notes]
+        return None, [f"{name}: {exc.strerror or exc}: skipped"]
+    problems = [f"{name}: {note}" for note in extracted.notes]
     size = len(extracted.text.encode("utf-8"))
     if size > LARGE_ARTICLE_BYTES:
         warning = (
@@ -157,10 +161,10 @@ def _read(
             "indexing it takes a while"
         )
         log.warning(warning)
-        result.problems.append(warning)
+        problems.append(warning)
     text, meta = extracted.text, extracted.meta
     title = short_title(meta.title) if meta.title else short_title(text)
-    result.articles.append(Article(doc_id_for(path, root), title, text, path, meta))
+    return Article(doc_id or default_id(name), title, text, path, meta), problems
 
 
 def load_articles(
@@ -175,20 +179,25 @@ def load_articles(
     if not seeds_dir.is_dir():
         result.problems.append(f"{seeds_dir} is not a folder")
         return result
-    for path in _listed_files(seeds_dir, result.problems):
-        _read(path, seeds_dir, find_date, cache, result)
-    result.articles = _unique_ids(result.articles, seeds_dir)
+    read: dict[str, Article] = {}
+    for path in list_files(seeds_dir, result.problems):
+        name = path.relative_to(seeds_dir).as_posix()
+        article, problems = load_article(path, name, find_date, cache)
+        result.problems += problems
+        if article:
+            read[name] = article
+    ids = unique_ids(read)
+    result.articles = [replace(a, doc_id=ids[name]) for name, a in read.items()]
     return result
 
 
-def _unique_ids(articles: list[Article], root: Path) -> list[Article]:
-    """Articles whose ids would clash (one story saved as .html and .pdf) keep their
-    suffix in the id: "story.html", "story.pdf"."""
-    counts = Counter(a.doc_id for a in articles)
-    return [
-        replace(a, doc_id=a.path.relative_to(root).as_posix()) if counts[a.doc_id] > 1 else a
-        for a in articles
-    ]
+def unique_ids(names: Iterable[str]) -> dict[str, str]:
+    """The id of each article file named (its path under the folder): ``default_id``, or
+    the path itself when another of them has the same id (one story saved as .html and
+    .pdf: "story.html", "story.pdf")."""
+    names = list(names)
+    counts = Counter(default_id(n) for n in names)
+    return {n: default_id(n) if counts[default_id(n)] == 1 else n for n in names}
 
 
 def _safe_file_name(name: str) -> str:

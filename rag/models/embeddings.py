@@ -50,8 +50,9 @@ class Embedder:
     """Normalized float32 embeddings; ``model_id`` changes whenever the model does.
 
     ``backend``: ``openvino`` runs the transformer on OpenVINO (exported once into
-    ``export_root``), ``torch`` on PyTorch in ``dtype`` (``float32`` or ``bfloat16``),
-    ``auto`` picks OpenVINO where the model supports it. ``precision`` says which ran.
+    ``export_root``), ``torch`` on PyTorch in ``dtype`` (``float32``, ``bfloat16`` or
+    ``auto``, see ``resolve_dtype``), ``auto`` picks OpenVINO where the model supports it
+    and ``device`` is the CPU. ``precision`` says which ran.
     """
 
     def __init__(
@@ -61,6 +62,7 @@ class Embedder:
         backend: str = "torch",
         export_root: Path | None = None,
         remedy: str = "",
+        device: str = "cpu",
     ) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
@@ -70,11 +72,12 @@ class Embedder:
 
         hf_logging.disable_progress_bar()
         fingerprint = _fingerprint(path)
-        use_openvino = backend != "torch" and openvino_backend.available(path)
+        dtype = resolve_dtype(dtype)
+        use_openvino = backend != "torch" and device == "cpu" and openvino_backend.available(path)
         if backend == "openvino" and not use_openvino:
             raise ModelError(
-                f"The OpenVINO backend needs the openvino package, two or more CPU cores and an "
-                f"EmbeddingGemma model ({path}). Set NABAA_EMBEDDER_BACKEND=torch."
+                f"The OpenVINO backend needs the CPU, the openvino package, two or more cores "
+                f"and an EmbeddingGemma model ({path}). Set NABAA_EMBEDDER_BACKEND=torch."
             )
         export_dir = (export_root or path.parent / "openvino") / f"{path.name}-{fingerprint}"
         if use_openvino:
@@ -83,7 +86,7 @@ class Embedder:
         try:
             self.model = SentenceTransformer(
                 str(path),
-                device="cpu",
+                device=device,
                 local_files_only=True,
                 model_kwargs={"dtype": getattr(torch, dtype)},
             )

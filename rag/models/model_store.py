@@ -17,12 +17,14 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
 
 from rag.config import Settings
 from rag.errors import ModelError
+from rag.models.embeddings import Embedder
 
 _COPY_BLOCK = 8 << 20
 
@@ -224,6 +226,23 @@ def ensure_embedder(settings: Settings, on_progress: ProgressHook | None = None)
     (staging / _STAMP).write_text(json.dumps(_folder_fingerprint(staging)))
     staging.replace(dest)
     return check_embedder_folder(dest)
+
+
+def embedder_loader(
+    settings: Settings, on_progress: ProgressHook | None = None, device: str = "cpu"
+) -> Callable[[], Embedder]:
+    """A picklable call that loads the configured embedding model, here or in another
+    process (e.g. once in each Ray actor); the default model is assembled first if missing."""
+    s = settings
+    return partial(
+        Embedder,
+        ensure_embedder(s, on_progress).resolve(),
+        dtype=s.embedder_dtype,
+        backend=s.embedder_backend,
+        export_root=(s.models_dir / "openvino").resolve(),
+        remedy=remedy(s.embedder_path, "NABAA_EMBEDDER_PATH"),
+        device=device,
+    )
 
 
 def remedy(configured: Path | None, variable: str) -> str:

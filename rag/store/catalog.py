@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -76,7 +76,9 @@ class Segment:
     n: int
 
 
-def _passage(row: sqlite3.Row) -> Passage:
+def passage_from_row(row: Mapping[str, object] | sqlite3.Row) -> Passage:
+    """A passage from a row holding its fields (``sentences`` as JSON), as the passages
+    table and the rows of a Ray build do."""
     return Passage(
         doc_id=row["doc_id"],
         passage_id=row["passage_id"],
@@ -224,13 +226,13 @@ class Catalog:
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT * FROM passages WHERE live = 1 AND pid IN ({marks})"
-            found.update({r["pid"]: _passage(r) for r in self._query(sql, chunk)})
+            found.update({r["pid"]: passage_from_row(r) for r in self._query(sql, chunk)})
         return found
 
     def doc_passages(self, doc_id: str) -> list[Passage]:
         """The live passages of one article, in order."""
         sql = "SELECT * FROM passages WHERE live = 1 AND doc_id = ? ORDER BY pid"
-        return [_passage(r) for r in self._query(sql, (doc_id,))]
+        return [passage_from_row(r) for r in self._query(sql, (doc_id,))]
 
     def dead_pids(self) -> list[int]:
         """Passages marked dead and not yet compacted away."""

@@ -5,10 +5,13 @@ keyword index; see ``rag.store.store``). An update adds a segment to the current
 a rebuild (another embedder or chunking, or damage) writes a new store folder and then
 replaces ``CURRENT`` atomically. Either way a crash leaves the last complete state in
 use, and embedded batches are staged so the next run resumes (``rag.store.staging``).
+A build that commits a new store in several steps (on Ray) names it in ``index/BUILDING``
+until it is complete, so that a rerun resumes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -27,12 +30,14 @@ from rag.ingest.articles import ARTICLE_SUFFIXES, Article, load_articles
 from rag.ingest.chunking import Passage, chunk_article
 from rag.ingest.dates import publication_date
 from rag.ingest.extraction_cache import ExtractionCache
+from rag.ingest.formats import ArticleMeta
 from rag.models.embeddings import Embedder
 from rag.store.catalog import IndexedArticle, stored_meta
 from rag.store.staging import Staging
 from rag.store.store import SegmentStore
 
 _CURRENT = "CURRENT"
+_BUILDING = "BUILDING"
 _STORE_NAME = re.compile(r"s-[0-9A-Za-z-]+")
 _OLD_NAME = re.compile(r"v-[0-9A-Za-z-]+")
 
@@ -138,7 +143,7 @@ def _remove_other_stores(index_dir: Path, keep: Path) -> None:
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
 
 
-def _migrate(index_dir: Path, embedder: Embedder, chunking: dict[str, int]) -> bool:
+def _migrate(index_dir: Path, model_id: str, dim: int, chunking: dict[str, int]) -> bool:
     """Convert an index of the old format (one folder: manifest, passages, flat FAISS)
     into a store, reusing its vectors, if it was built with this embedder and chunking."""
     pointer = index_dir / _CURRENT
@@ -148,7 +153,7 @@ def _migrate(index_dir: Path, embedder: Embedder, chunking: dict[str, int]) -> b
     old = index_dir / name
     try:
         manifest = json.loads((old / "manifest.json").read_text(encoding="utf-8"))
-        if manifest["embedder"] != embedder.model_id or manifest["chunking"] != chunking:
+        if manifest["embedder"] != model_id or manifest["chunking"] != chunking:
             return False
         lines = (old / "passages.jsonl").read_text(encoding="utf-8").splitlines()
         passages = [_old_passage(line) for line in lines if line.strip()]
@@ -161,9 +166,7 @@ def _migrate(index_dir: Path, embedder: Embedder, chunking: dict[str, int]) -> b
             return False
     except (OSError, ValueError, KeyError, TypeError, RuntimeError):
         return False
-    store = SegmentStore.create(
-        _new_store_path(index_dir), embedder.model_id, embedder.dim, chunking
-    )
+    store = new_store(index_dir, model_id, dim, chunking)
     store.add(articles, passages, vectors)
     _point_at(index_dir, store.path)
     store.close()
@@ -176,14 +179,38 @@ def _old_passage(line: str) -> Passage:
     return Passage(**data)
 
 
-def _new_store_path(index_dir: Path) -> Path:
-    return index_dir / f"s-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+def new_store(index_dir: Path, model_id: str, dim: int, chunking: dict[str, int]) -> SegmentStore:
+    """An empty store in a new folder of ``index_dir`` (not current until ``finish_update``)."""
+    path = index_dir / f"s-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    return SegmentStore.create(path, model_id, dim, chunking)
 
 
-def _usable_previous(
-    index_dir: Path, embedder: Embedder, chunking: dict[str, int], report: UpdateReport
+def building_store(
+    index_dir: Path, model_id: str, dim: int, chunking: dict[str, int]
+) -> SegmentStore:
+    """A new store to fill in several commits before ``finish_update`` makes it current:
+    the one an interrupted build left for this embedder and chunking, else an empty one."""
+    pointer = index_dir / _BUILDING
+    name = pointer.read_text(errors="replace").strip() if pointer.is_file() else ""
+    if _STORE_NAME.fullmatch(name) and (index_dir / name).is_dir():
+        with contextlib.suppress(IndexCorruptError):
+            store = SegmentStore(index_dir / name)
+            if stale_reason(store, model_id, chunking) is None:
+                return store
+            store.close()
+    store = new_store(index_dir, model_id, dim, chunking)
+    pointer_tmp = index_dir / f"{_BUILDING}.{uuid.uuid4().hex[:8]}.tmp"
+    _fsync_write(pointer_tmp, store.path.name.encode())
+    os.replace(pointer_tmp, pointer)
+    return store
+
+
+def usable_store(
+    index_dir: Path, model_id: str, dim: int, chunking: dict[str, int], report: UpdateReport
 ) -> SegmentStore | None:
-    report.migrated = _migrate(index_dir, embedder, chunking)
+    """The current store if it serves this embedder and chunking (an old-format index is
+    converted first), else None, with the reason for a rebuild in ``report``."""
+    report.migrated = _migrate(index_dir, model_id, dim, chunking)
     try:
         previous = load_index(index_dir)
     except IndexCorruptError as exc:
@@ -191,7 +218,7 @@ def _usable_previous(
         return None
     if previous is None:
         return None
-    reason = stale_reason(previous, embedder.model_id, chunking)
+    reason = stale_reason(previous, model_id, chunking)
     if reason:
         report.rebuilt_reason = reason
         previous.close()
@@ -250,7 +277,7 @@ def update_index(
     chunking = chunking_settings(max_chars, overlap_sentences)
     index_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(index_dir / ".lock")):
-        store = _usable_previous(index_dir, embedder, chunking, report)
+        store = usable_store(index_dir, embedder.model_id, embedder.dim, chunking, report)
         old_articles = store.articles() if store else {}
         to_embed: list[Article] = []
         for article in loaded.articles:
@@ -262,15 +289,10 @@ def update_index(
                 to_embed.append(article)
         report.deleted = sorted(set(old_articles) - {a.doc_id for a in loaded.articles})
         cache.prune()
-        if store is not None:  # what the files say now, for articles whose text is the same
+        if store is not None:
             unchanged = set(report.unchanged)
-            store.set_meta(
-                {
-                    a.doc_id: stored_meta(a.meta)
-                    for a in loaded.articles
-                    if a.doc_id in unchanged and old_articles[a.doc_id].meta != stored_meta(a.meta)
-                }
-            )
+            metas = {a.doc_id: a.meta for a in loaded.articles if a.doc_id in unchanged}
+            refresh_meta(store, old_articles, metas)
         if store is not None and not (report.added or report.modified or report.deleted):
             _remove_other_stores(index_dir, keep=store.path)
             report.n_passages = store.n_passages
@@ -283,9 +305,7 @@ def update_index(
         vectors = staging.embed(passages, hashes, seqs, on_progress)
         fresh = store is None
         if fresh:
-            store = SegmentStore.create(
-                _new_store_path(index_dir), embedder.model_id, embedder.dim, chunking
-            )
+            store = new_store(index_dir, embedder.model_id, embedder.dim, chunking)
         now = time.strftime("%Y-%m-%dT%H:%M:%S")
         counts: dict[str, int] = {}
         for passage in passages:
@@ -297,17 +317,33 @@ def update_index(
             for a in to_embed
         }
         store.add(articles, passages, vectors, deleted=report.deleted)
-        store.merge_if_due()
-        if fresh:
-            _point_at(index_dir, store.path)
-        _remove_other_stores(index_dir, keep=store.path)
-        store.remove_unregistered()
+        finish_update(index_dir, store, fresh)
         staging.discard()
         report.n_passages = store.n_passages
         report.embedded_passages = len(passages)
         report.seconds = time.perf_counter() - started
         store.close()
         return report
+
+
+def refresh_meta(
+    store: SegmentStore, old: dict[str, IndexedArticle], metas: dict[str, ArticleMeta]
+) -> None:
+    """Store what the files say now of articles whose text is unchanged (``metas``), where
+    it differs from what ``old`` records."""
+    metas = {doc: stored_meta(meta) for doc, meta in metas.items()}
+    store.set_meta({doc: meta for doc, meta in metas.items() if old[doc].meta != meta})
+
+
+def finish_update(index_dir: Path, store: SegmentStore, fresh: bool) -> None:
+    """After an update's writes (the caller holds the index lock): merge segments if due,
+    make a ``fresh`` store current, and delete what it replaced."""
+    store.merge_if_due()
+    if fresh:
+        _point_at(index_dir, store.path)
+    (index_dir / _BUILDING).unlink(missing_ok=True)
+    _remove_other_stores(index_dir, keep=store.path)
+    store.remove_unregistered()
 
 
 def compact_index(index_dir: Path) -> bool:
