@@ -396,15 +396,15 @@ class Pipeline:
         index = self.index
         notices = prepared.notices
         search_text = question
+        among = index.pids_published(*window.key) if window else None
         if window is None and self.settings.time_filter == "auto":
             found = question_window(question, self._time_reference(index))
             if found is not None:
-                window, search_text = found
-                applies = bool(index.pids_published(*window.key))
-                notices.append(notice("applied" if applies else "empty", language, window))
-                if not applies:
-                    window, search_text = None, question
-        among = index.pids_published(*window.key) if window else None
+                read, topic = found
+                in_window = index.pids_published(*read.key)
+                notices.append(notice("applied" if in_window else "empty", language, read))
+                if in_window:
+                    window, search_text, among = read, topic, in_window
         if among == []:
             notices.append(notice("none", language, window))
             return Retrieval(question, language, [], notices, window)
