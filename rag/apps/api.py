@@ -392,6 +392,7 @@ def create_api(service: Service) -> FastAPI:
             event = first
             while not isinstance(event, Answer):
                 event = await anext(events)
+            await _until_turn_ends(events)
         except Exception as exc:
             raise _server_error(exc) from None
         finally:
@@ -412,6 +413,13 @@ async def _watch_client(request: Request, left: threading.Event) -> None:
         await asyncio.sleep(_WATCH_S)
 
 
+async def _until_turn_ends(events: AsyncGenerator[str | Answer, None]) -> None:
+    """Wait, after the answer, for its turn to be given back, so that a client told the
+    answer is done finds its slot free."""
+    async for _ in events:
+        pass
+
+
 async def _stream(
     events: AsyncGenerator[str | Answer, None],
     first: str | Answer,
@@ -426,6 +434,7 @@ async def _stream(
             streamed += event
             yield sse(chunk(completion_id, created, {"content": event}))
             event = await anext(events)
+        await _until_turn_ends(events)
     except Exception as exc:
         yield sse(_server_error(exc).body())
         yield sse("[DONE]")
