@@ -28,7 +28,7 @@ from rag.answer.prompts import (
     build_messages,
     fixed_messages,
 )
-from rag.answer.questions import check_top_k, prepare_question
+from rag.answer.questions import check_top_k, off_task, prepare_question
 from rag.answer.support import SentenceScorer, ground_citations
 from rag.config import Settings
 from rag.errors import IndexCorruptError, OldIndexFormatError
@@ -174,6 +174,10 @@ Written = tuple[str, list["Copied"], list[str]]
 NOT_MENTIONED = {
     "en": "The passages found for this question never mention {}.",
     "ar": "لا تذكر المقاطع التي وُجدت لهذا السؤال: {}.",
+}
+OFF_TASK = {
+    "en": "Nabaa answers questions about the articles; it does not take other instructions.",
+    "ar": "يجيب نبأ عن الأسئلة حول المقالات، ولا ينفّذ تعليمات أخرى.",
 }
 DATES_DIFFER = {
     "en": "The cited articles were published on different dates: {}.",
@@ -482,10 +486,15 @@ class Pipeline:
             return
 
         passages = [h.passage for h in relevant]
-        missing = unmentioned(retrieval.topic, [p.text for p in passages])
-        if missing:
+        # What the model is shown of each passage: its article's title and its text.
+        missing = unmentioned(retrieval.topic, [f"{p.title}\n{p.text}" for p in passages])
+        if off_task(retrieval.question):
+            checks["refused_by"] = "off_task"
+            retrieval.notices.append(OFF_TASK[language])
+        elif missing:
             checks["refused_by"] = "unmentioned"
             retrieval.notices.append(NOT_MENTIONED[language].format(", ".join(missing)))
+        if checks:
             yield REFUSALS[language]
             yield finish(REFUSALS[language], True, [])
             return

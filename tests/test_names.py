@@ -5,6 +5,7 @@ import pytest
 
 from rag.answer.mentions import unmentioned
 from rag.answer.names import check_names, respell, skeleton
+from rag.text.arabic_names import Name, Vocabulary, arabic_names
 from tests.conftest import SEEDS
 
 ARTICLES = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
@@ -91,3 +92,70 @@ def test_questions_about_what_the_passages_never_mention(question, absent):
 )
 def test_questions_about_what_the_passages_mention(question):
     assert unmentioned(question, [ARTICLES]) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("ماذا قال المستشار الألماني أولاف شولتس عن الأسلحة؟", ["أولاف شولتس"]),
+        ("ما موقف الأمين العام للأمم المتحدة أنطونيو غوتيريش من الاتفاقية؟", ["أنطونيو غوتيريش"]),
+        ("ما علاقة امرئ القيس بالشاعر النابغة الذبياني؟", ["النابغة"]),
+        ("ماذا قال لوكاشينكو عن الرئيس الأمريكي دونالد ترامب وموقفه من الحرب؟", ["دونالد ترامب"]),
+        ("ما الذي قرره مجلس الأمن الدولي بشأن الاتفاقية؟", ["مجلس الأمن الدولي"]),
+        ("ماذا قال عمر بن الخطاب عن حمزة؟", ["عمر بن الخطاب"]),
+        ("ماذا قال أبو سفيان بعد المعركة؟", ["أبو سفيان"]),
+        (
+            "متى انضمت طاجيكستان إلى الاتحاد الاقتصادي الأوراسي؟",
+            ["طاجيكستان", "الاتحاد الاقتصادي الأوراسي"],
+        ),
+        ("ما نسبة إصابة أطفال الولايات المتحدة بالتوحد؟", ["الولايات المتحدة"]),
+        ("ما الذي حدث في المعركة؟", []),
+        ("هل حققت منظمة عصبة الأمم أهدافها؟", ["منظمة عصبة الأمم"]),
+    ],
+)
+def test_arabic_names_are_found_by_their_cues(question, names):
+    assert [n.text for n in arabic_names(question)] == names
+
+
+@pytest.mark.parametrize(
+    ("question", "absent"),
+    [
+        ("ماذا قال المستشار الألماني أولاف شولتس عن نشر الأسلحة النووية؟", ["أولاف شولتس"]),
+        ("ما الذي قرره مجلس الأمن الدولي بشأن نشر الأسلحة النووية؟", ["مجلس الأمن الدولي"]),
+        ("ما موقف لوكاشينكو من انضمام فنلندا إلى حلف الناتو؟", ["فنلندا", "حلف الناتو"]),
+        ("هل شاركت القوات البيلاروسية في معارك مدينة ماريوبول؟", ["ماريوبول"]),
+    ],
+)
+def test_arabic_questions_about_what_the_passages_never_mention(question, absent):
+    assert unmentioned(question, [ARTICLES]) == absent
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "ماذا قال الرئيس الكازاخستاني قاسم جومارت توكاييف في موسكو؟",
+        "ماذا قال رئيس الوزراء الأرميني نيكول باشينيان؟",  # Armenian PM, in the articles
+        "متى انضمت بيلاروسيا إلى الاتحاد الاقتصادي الأوراسي؟",
+        "ماذا قال الرئيس بوتين للرئيس لوكاشينكو؟",  # "للرئيس": a title with its clitics
+        "هل تحدث المتحدث باسم الكرملين عن الاتفاقية؟",
+        "ماذا قالت الولايات المتحده عن روسيا؟",  # spelled with ه for ة
+    ],
+)
+def test_arabic_questions_about_what_the_passages_mention(question):
+    assert unmentioned(question, [ARTICLES]) == []
+
+
+def test_an_arabic_name_is_matched_in_any_of_its_forms():
+    vocabulary = Vocabulary(["وزار الملك المغربي العاصمة وقال للصحفيين إن حلف شمال الأطلسي يتوسع."])
+    (morocco,) = arabic_names("ماذا قال ملك المغرب؟")
+    assert vocabulary.mentions(morocco)  # "المغربي"
+    assert vocabulary.mentions(Name("حلف شمال", ("شمال", "الاطلسي"), in_order=True))
+    assert not vocabulary.mentions(Name("حلف", ("الاطلسي", "شمال"), in_order=True))
+    assert vocabulary.mentions(Name("الاطلسى", ("الاطلسى",)))  # one letter off
+    assert not vocabulary.mentions(Name("ترامب", ("ترامب",)))
+
+
+def test_a_latin_spelling_in_english_passages_mentions_an_arabic_name():
+    passages = ["President Kassym-Jomart Tokayev spoke in Moscow on Tuesday."]
+    assert unmentioned("ماذا قال الرئيس توكاييف في موسكو؟", passages) == []
+    assert unmentioned("ماذا قال الرئيس ترامب في موسكو؟", passages) == ["ترامب"]

@@ -3,11 +3,10 @@
 A question on the articles' topic about someone or something they do not mention ("What
 did Macron say about the deal?") finds the passages about the deal, and a small model
 then answers from them as if they were about Macron. Such a question is refused instead.
-Checked here: numbers (years, counts) and capitalized names in Latin script (against
-Arabic passages through their romanized consonants, see ``rag.answer.names``). Arabic script
-has no capitals to tell a name from a word (an "unknown word" rule refused 29 of 75
-answerable ARCD questions, most of them for a typo or a paraphrase), so Arabic names
-are left to the model's own refusal, measured at the first step of an extractive answer.
+Checked here: numbers (years, counts), capitalized names in Latin script (against
+Arabic passages through their romanized consonants, see ``rag.answer.names``), and the
+Arabic names that a title, a kind of place, a kinship word or a country's name marks out
+(``rag.text.arabic_names``).
 """
 
 from __future__ import annotations
@@ -15,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.answer.names import NOT_NAMES, check_names
+from rag.answer.names import NOT_NAMES, check_names, english_names, skeleton
 from rag.text.arabic import normalize
+from rag.text.arabic_names import Vocabulary, arabic_names
 
 _NUMBER = re.compile(r"\d+")
 _LATIN_NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
@@ -47,12 +47,24 @@ def _latin_names(question: str) -> list[str]:
 
 
 def unmentioned(question: str, passages: Sequence[str]) -> list[str]:
-    """The numbers and Latin-script names of ``question`` that no text of ``passages``
-    mentions, in either script."""
+    """The numbers and names of ``question`` that no text of ``passages`` mentions, in
+    either script."""
     text = "\n".join(passages)
     missing = sorted(_numbers(question) - _numbers(text), key=question.find)
     lowered = text.lower()
     for name in _latin_names(question):
         if name.lower() not in lowered and not check_names(name, text).ok:
             missing.append(name)
+    names = arabic_names(question)
+    if names:
+        vocabulary = Vocabulary(passages)
+        words = {word for name in english_names(text) for word in name.split()}
+        # Each a name itself, of three consonants or more ("Pies", "bs", is nearly anything).
+        latin = [word for word in words if english_names(word) and len(skeleton(word)) >= 3]
+        missing += [
+            name.text
+            for name in names
+            if not vocabulary.mentions(name)
+            and not any(check_names(e, name.text).ok for e in latin)
+        ]
     return missing

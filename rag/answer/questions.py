@@ -6,10 +6,12 @@ runs them on every question, whichever shell it came from.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
 from rag.errors import NabaaError
+from rag.text.arabic import normalize
 from rag.text.language import answer_language, detect_language
 
 # Passages one question may ask for: the prompt has room for a few, a search for more.
@@ -25,6 +27,22 @@ LANGUAGE_LABELS = {
     "pt": "Portuguese",
     "nl": "Dutch",
 }
+
+
+# Requests that are not questions about the articles: to drop the rules, or to write
+# something new (matched on normalized text, so "قصيدة" is written "قصيده").
+_OFF_TASK = re.compile(
+    r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|rules|prompt|guidelines)\b"
+    r"|\b(?:write|compose)\b.{0,30}\b(?:poem|story|song|essay|joke|code|script|lyrics)\b"
+    r"|(?:تجاهل|انس|تناس)\w*\s+(?:\w+\s+){0,2}\w*(?:تعليمات|قواعد|اوامر|ارشادات)"
+    r"|اكتب\w*\s+(?:\w+\s+){0,2}\w*(?:قصيده|قصه|اغنيه|نكته|شعرا|مقالا|برنامجا|كودا)",
+)
+
+
+def off_task(question: str) -> bool:
+    """Whether ``question`` asks to set the rules aside or to write something new, which
+    Nabaa declines: it answers from the articles."""
+    return bool(_OFF_TASK.search(normalize(question)))
 
 
 @dataclass
