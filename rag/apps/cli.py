@@ -610,12 +610,25 @@ def bench(
     users: Annotated[str, typer.Option(help="--load: user counts, comma-separated.")] = "1,4,16",
     per_user: Annotated[int, typer.Option(help="--load: questions each user asks.")] = 2,
     slots: Annotated[int, typer.Option(help="--load: llama-server's parallel slots.")] = 4,
+    keyword_shards: Annotated[
+        str | None,
+        typer.Option(
+            "--keyword-shards",
+            help="Measure keyword (BM25) retrieval with shard-local statistics against one "
+            "index instead, over --corpus's contexts only, for these shard counts "
+            "(comma-separated, e.g. 2,4).",
+        ),
+    ] = None,
 ) -> None:
     """Measure indexing, retrieval, prompt processing, generation, time to first token and
     memory, next to raw llama.cpp and plain fp32 sentence-transformers. With --scale:
     the index at growing archive sizes, next to the design it replaced. With --load:
-    concurrent users, with the in-process LLM and with llama.cpp's server."""
+    concurrent users, with the in-process LLM and with llama.cpp's server. With
+    --keyword-shards: BM25 over article-wise shards, merged by score, against one index."""
     with _user_errors():
+        if keyword_shards:
+            _bench_keyword_shards(report, corpus, keyword_shards, limit)
+            return
         if scale:
             _bench_scale(report, sizes, old_up_to, embedder, plot)
             return
@@ -668,6 +681,36 @@ def _bench_load(
             lambda step: err.print(step, markup=False),
         )
     _print_report(markdown(data), data, report or PROJECT_ROOT / "artifacts" / "bench-load.json")
+
+
+def _bench_keyword_shards(
+    report: Path | None, corpus: Path, shards: str, limit: int | None
+) -> None:
+    import tempfile
+
+    from rag.measure.keyword_shards import markdown, measure
+
+    try:
+        counts = [int(n) for n in shards.split(",")]
+    except ValueError:
+        raise NabaaError(
+            f"--keyword-shards takes numbers separated by commas, not {shards!r}."
+        ) from None
+    if not counts or min(counts) < 1 or max(counts) > 64:
+        raise NabaaError("--keyword-shards: 1 to 64 shards.")
+    settings = get_settings()
+    with tempfile.TemporaryDirectory(prefix="nabaa-shards-") as work:
+        data = measure(
+            corpus,
+            counts,
+            Path(work),
+            settings.chunk_max_chars,
+            settings.chunk_overlap_sentences,
+            limit,
+            lambda step: err.print(step, markup=False),
+        )
+    path = report or PROJECT_ROOT / "artifacts" / "keyword-shards.json"
+    _print_report(markdown(data), data, path)
 
 
 def _bench_scale(
