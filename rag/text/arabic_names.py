@@ -63,6 +63,7 @@ _ORGANISATION_CUES = _words(_ORGANISATION_CUE_TEXT)
 _KIN = _words(_KIN_TEXT)
 _KUNYA = _words(_KUNYA_TEXT)
 _STOPS = _words(_STOP_TEXT) | _KIN | _KUNYA
+_CUES = _PERSON_CUES | _ORGANISATION_CUES | _KIN | _KUNYA
 _NOT_NAMES = _words(_NOT_NAME_TEXT) | _PERSON_CUES | _ORGANISATION_CUES
 _WORD = re.compile(r"\w+")
 _NAME_LENGTH = 5  # words after a cue
@@ -96,6 +97,8 @@ def _is_common(word: str) -> bool:
 
 def _cue(word: str) -> str:
     """The word without the clitics a title may carry ("بالشاعر", "للرئيس", "والرئيس")."""
+    if word in _CUES:  # "وكالة" is not "و" + "كالة"
+        return word
     clitics = _CUE_CLITICS.match(word)
     if not clitics or not clitics.end():
         return word
@@ -189,7 +192,7 @@ class Vocabulary:
         self._stems = set(_STEMMER.stemWords(list(words)))
         self._choices = list(self._forms)
 
-    def _holds(self, word: str) -> bool:
+    def holds(self, word: str) -> bool:
         """Whether the texts hold ``word``: as written, without its clitics, by its stem,
         as the start of a longer word ("المغرب" in "المغربية"), or spelled nearly the same."""
         forms = _bare(word)
@@ -219,4 +222,4 @@ class Vocabulary:
         """Whether the texts mention ``name``."""
         if name.in_order:
             return self._in_order(name.words)
-        return all(self._holds(word) for word in name.words)
+        return all(self.holds(word) for word in name.words)
