@@ -40,6 +40,15 @@ class CountingEmbedder:
         return self._vector(text)
 
 
+def write_articles(folder: Path) -> list:
+    """The seeds and the ARCD sample's 25 contexts, as one folder of 27 articles; returns
+    the ARCD questions."""
+    from rag.measure.evaluation import load_squad
+
+    shutil.copytree(SEEDS, folder)
+    return load_squad(DATA / "arcd-sample.json", folder)
+
+
 @pytest.fixture
 def counting_embedder() -> CountingEmbedder:
     return CountingEmbedder()
