@@ -6,11 +6,15 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from rag.config import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from rag.measure.evaluation import Question
 
 DATA = Path(__file__).parent / "data"
 SEEDS = PROJECT_ROOT / "seeds"
@@ -40,7 +44,7 @@ class CountingEmbedder:
         return self._vector(text)
 
 
-def write_articles(folder: Path) -> list:
+def write_articles(folder: Path) -> list[Question]:
     """The seeds and the ARCD sample's 25 contexts, as one folder of 27 articles; returns
     the ARCD questions."""
     from rag.measure.evaluation import load_squad

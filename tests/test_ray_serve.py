@@ -47,7 +47,7 @@ def served(ray_cluster, tmp_path_factory):
 
 
 def _queries(questions, seeds_qa) -> list[str]:
-    """Arabic and English questions, and words the keyword index knows."""
+    """Questions of the ARCD sample (Arabic) and of the seeds (English and Arabic)."""
     return [q.question for q in questions[:6]] + [q["question"] for q in seeds_qa[:4]]
 
 

@@ -6,6 +6,7 @@ turns ``NabaaError`` into a one-line message and exit status 1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -302,7 +303,9 @@ def serve_shards(
         names = deploy_shards(folders, cpus)
         err.print(f"Serving {', '.join(names)}; run Nabaa with NABAA_CLUSTER={address or 'auto'}")
         if address is None:
-            signal.pause()  # the Ray instance ends with this process
+            err.print("Ctrl-C stops serving (the Ray instance ends with this process).")
+            with contextlib.suppress(KeyboardInterrupt):
+                signal.pause()
 
 
 @app.command()

@@ -51,7 +51,7 @@ ShardAnswer = tuple[list[Ranked], dict[int, Passage]]  # ranked ids, their live 
 
 @serve.deployment(health_check_period_s=HEALTH_CHECK_S)
 class Shard:
-    """One shard folder, opened read-only: the store's reads, by the shard's own ids."""
+    """One shard folder, which it only reads: the store's reads, by the shard's own ids."""
 
     def __init__(self, path: str) -> None:
         self.store = SegmentStore(Path(path))
@@ -235,8 +235,7 @@ class ServedStore:
 
     def passages(self, pids: Sequence[int]) -> dict[int, Passage]:
         """Live passages by global id."""
-        wanted = {s: ids for s, ids in self._among(pids).items() if ids}
-        answers = self._ask("passages", {s: (ids,) for s, ids in wanted.items()})
+        answers = self._ask("passages", {s: (ids,) for s, ids in self._among(pids).items()})
         return {
             global_id(shard, pid): passage
             for shard, found in answers.items()
