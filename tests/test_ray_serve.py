@@ -100,14 +100,19 @@ def test_two_served_shards_answer_as_one_index(served, seeds_qa):
         vector = embedder.embed_query(query)
         _assert_same(store.search(vector, K), one.search(vector, K))
         _assert_same(store.search(vector, K, served_among), one.search(vector, K, one_among))
-        found = store.search(vector, K, served_among)
-        assert {p.doc_id for p, _, _ in found} <= chosen
+        found = store.hybrid_search(vector, query, K, 0.2, served_among)
+        assert len(found) == K and {p.doc_id for p, _, _ in found} <= chosen
 
-        # Hybrid: BM25 is each shard's own, so the reference is the shards' own searches
-        # merged; the cosines are the one index's.
+        # Hybrid: BM25 is each shard's own, scaled by the best of both, so the reference is
+        # the shards' own searches so scaled, merged; the cosines are the one index's.
         hybrid = store.hybrid_search(vector, query, K, 0.2)
+        best = max(s.best_bm25(query) for s in shards)
         merged = sorted(
-            (f for s in shards for f in s.hybrid_search(vector, query, K, 0.2)),
+            (
+                (s.passages([pid])[pid], cos, key)
+                for s in shards
+                for pid, cos, key in s.hybrid_ranked(vector, query, K, 0.2, None, best)
+            ),
             key=lambda f: -f[2],
         )[:K]
         _assert_same(hybrid, merged)

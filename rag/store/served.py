@@ -71,9 +71,15 @@ class Shard:
         k: int,
         keyword_weight: float,
         among: Sequence[int] | None,
+        best_bm25: float,
     ) -> ShardAnswer:
         """``SegmentStore.hybrid_ranked`` and the passages it names."""
-        return self._answer(self.store.hybrid_ranked(query_vector, query, k, keyword_weight, among))
+        ranked = self.store.hybrid_ranked(query_vector, query, k, keyword_weight, among, best_bm25)
+        return self._answer(ranked)
+
+    def best_bm25(self, query: str, among: Sequence[int] | None) -> float:
+        """The shard's best BM25 score for ``query``."""
+        return self.store.best_bm25(query, among)
 
     def _answer(self, ranked: list[Ranked]) -> ShardAnswer:
         return ranked, self.store.passages([pid for pid, _, _ in ranked])
@@ -139,11 +145,12 @@ class ServedStore:
     """The served shards as one ``PassageReader``: each call asks the shards at once and
     merges their answers.
 
-    Dense search is exact across shards: the merged top ``k`` is the one index's. In
-    hybrid search each shard scales BM25 by its own statistics (document frequencies,
-    lengths, best score), like Elasticsearch's default query-then-fetch, so fused scores
-    and the ranking may differ a little from one index's. ``retries`` counts the shard
-    requests asked again after a replica died or did not answer.
+    Dense search is exact across shards: the merged top ``k`` is the one index's. Hybrid
+    search scales BM25 by the best score of all shards (asked first), but BM25 itself is
+    shard-local: each shard scores with its own statistics (document frequencies,
+    lengths), like Elasticsearch's default query-then-fetch, so fused scores and the
+    ranking may differ from one index's. ``retries`` counts the shard requests asked
+    again after a replica died or did not answer.
     """
 
     def __init__(self, handles: dict[int, DeploymentHandle]) -> None:
@@ -225,12 +232,12 @@ class ServedStore:
         keyword_weight: float,
         among: Sequence[int] | None = None,
     ) -> list[Found]:
-        """The ``k`` best passages by each shard's cosine + ``keyword_weight`` * BM25 /
-        best BM25, BM25 scaled by the shard's own statistics (see the class)."""
-        calls = {
-            s: (query_vector, query, k, keyword_weight, pids)
-            for s, pids in self._among(among).items()
-        }
+        """The ``k`` best passages by cosine + ``keyword_weight`` * BM25 / the best BM25 of
+        all shards, each shard's BM25 by its own statistics (see the class)."""
+        mine = self._among(among)
+        bests = self._ask("best_bm25", {s: (query, pids) for s, pids in mine.items()})
+        best = max(bests.values(), default=0.0)
+        calls = {s: (query_vector, query, k, keyword_weight, ids, best) for s, ids in mine.items()}
         return self._merge(self._ask("hybrid_search", calls), k)
 
     def passages(self, pids: Sequence[int]) -> dict[int, Passage]:

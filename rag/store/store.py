@@ -308,13 +308,15 @@ class SegmentStore:
         k: int,
         keyword_weight: float,
         among: Sequence[int] | None = None,
+        best_bm25: float | None = None,
     ) -> list[Ranked]:
         """The ``k`` best passage ids by cosine + ``keyword_weight`` * BM25 / best BM25.
 
         Only the union of the dense and the keyword candidates is scored, each side
         filling in the other's score for it. Each passage comes with its cosine (what
         the refusal threshold reads) and the fused score it was ranked by. ``among``, when
-        given, limits both sides to those passage ids.
+        given, limits both sides to those passage ids. ``best_bm25``, when given, is the
+        best BM25 to scale by instead of this store's own (a shard's: the best of all).
         """
         self.refresh()
         query_vector = np.asarray(query_vector, dtype=np.float32)
@@ -326,10 +328,15 @@ class SegmentStore:
             missing = [p for p in cosine if p not in bm25]
             bm25.update(self._keyword(query, len(missing), among=missing))
             cosine.update(self._cosines(query_vector, [p for p in bm25 if p not in cosine]))
+        best = best_bm25 or best
         scale = keyword_weight / best if best > 0 else 0.0
         fused = {p: c + scale * bm25.get(p, 0.0) for p, c in cosine.items()}
         ranked = sorted(fused, key=lambda p: -fused[p])[:k]
         return [(p, cosine[p], fused[p]) for p in ranked]
+
+    def best_bm25(self, query: str, among: Sequence[int] | None = None) -> float:
+        """The best BM25 score of a live passage (``among`` these ids) for ``query``."""
+        return max(self._keyword(query, 1, among).values(), default=0.0)
 
     def pids_published(self, since: str | None, until: str | None, source: str | None) -> list[int]:
         """Live passages of the articles published from ``since`` to ``until`` (ISO dates,
