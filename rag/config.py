@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     ray_address: str | None = None
     ray_embed_actors: int = Field(default=1, ge=1)
     ray_num_gpus: float = Field(default=0, ge=0)
+    # Retrieval from the index's shards served by Ray Serve (`python -m rag shard`, then
+    # `python -m rag serve-shards`) on this cluster ("auto", "ray://head:10001") instead of
+    # the local index, which stays what updates write (shard and serve again after one).
+    cluster: str | None = None
 
     # Requests waiting for a turn beyond this many are refused at once (HTTP 429); one that
     # waits queue_wait_s seconds without a turn gives up (HTTP 503).

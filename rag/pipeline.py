@@ -31,7 +31,7 @@ from rag.answer.prompts import (
 from rag.answer.questions import check_top_k, off_task, prepare_question
 from rag.answer.support import SentenceScorer, ground_citations
 from rag.config import Settings
-from rag.errors import IndexCorruptError, OldIndexFormatError
+from rag.errors import IndexCorruptError, NabaaError, OldIndexFormatError
 from rag.ingest.articles import save_article
 from rag.ingest.chunking import Passage
 from rag.ingest.formats.meta import ArticleMeta
@@ -49,7 +49,7 @@ from rag.store.index import (
     stale_reason,
     update_index,
 )
-from rag.store.store import SegmentStore
+from rag.store.store import PassageReader, SegmentStore
 from rag.store.window import Window, explicit_window, notice, question_window
 from rag.text.language import answer_language
 
@@ -329,6 +329,24 @@ class Pipeline:
         self._index = loaded
         return loaded
 
+    @property
+    def store(self) -> PassageReader:
+        """What retrieval reads: the shards served on the cluster when NABAA_CLUSTER is
+        set, else the local index (built first if it is missing)."""
+        return self._served if self.settings.cluster else self.index
+
+    @cached_property
+    def _served(self) -> PassageReader:
+        from rag.store.served import ServedStore  # imports Ray Serve
+
+        served = ServedStore.connect(self.settings.cluster)
+        if served.manifest.embedder != self.embedder.model_id:
+            raise NabaaError(
+                f"The shards on {self.settings.cluster} were built with embedder "
+                f"{served.manifest.embedder}, this app uses {self.embedder.model_id}."
+            )
+        return served
+
     def warm_up(self, on_status: Callable[[str], None] | None = None) -> None:
         """Load the index and both models and prime llama.cpp's cache with the fixed prompt.
 
@@ -340,7 +358,9 @@ class Pipeline:
         self._on_status("Loading the embedding model (the first run also exports it)…")
         self.embedder.embed_query("warm up")
         self._on_status("Loading the index…")
-        if self._index is None:
+        if self.settings.cluster:
+            self.store  # noqa: B018 - connects to the served shards
+        elif self._index is None:
             self._load_or_build_index(
                 lambda done, total: self._on_status(f"Indexing articles: {done}/{total} passages")
             )
@@ -369,14 +389,14 @@ class Pipeline:
                 "indexed_at": a.indexed_at,
                 **{c: getattr(a.meta, c) for c in META_COLUMNS},
             }
-            for doc_id, a in self.index.articles().items()
+            for doc_id, a in self.store.articles().items()
         ]
         rows.sort(key=lambda r: r["doc_id"])
         return sorted(rows, key=lambda r: r["published"] or "", reverse=True)
 
     def sources(self) -> list[str]:
         """The outlets the indexed articles name (for the source filter)."""
-        return self.index.sources()
+        return self.store.sources()
 
     # Questions ---------------------------------------------------------------
 
@@ -397,7 +417,7 @@ class Pipeline:
         question, language = prepared.text, prepared.language
         k = check_top_k(self.settings.top_k if k is None else k)
         window = explicit_window(since, until, source)
-        index = self.index
+        index = self.store
         notices = prepared.notices
         search_text = question
         among = index.pids_published(*window.key) if window else None
@@ -436,7 +456,7 @@ class Pipeline:
         ]
         return Retrieval(question, language, hits, notices, window, search_text)
 
-    def _time_reference(self, index: SegmentStore) -> dt.date:
+    def _time_reference(self, index: PassageReader) -> dt.date:
         """The day relative time words count from: the newest article's, or today."""
         newest = index.newest_date() if self.settings.time_reference == "newest" else None
         return dt.date.fromisoformat(newest) if newest else dt.date.today()

@@ -6,11 +6,15 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from rag.config import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from rag.measure.evaluation import Question
 
 DATA = Path(__file__).parent / "data"
 SEEDS = PROJECT_ROOT / "seeds"
@@ -38,6 +42,15 @@ class CountingEmbedder:
 
     def embed_query(self, text):
         return self._vector(text)
+
+
+def write_articles(folder: Path) -> list[Question]:
+    """The seeds and the ARCD sample's 25 contexts, as one folder of 27 articles; returns
+    the ARCD questions."""
+    from rag.measure.evaluation import load_squad
+
+    shutil.copytree(SEEDS, folder)
+    return load_squad(DATA / "arcd-sample.json", folder)
 
 
 @pytest.fixture

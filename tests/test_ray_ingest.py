@@ -13,10 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import DATA, SEEDS, CountingEmbedder
+from conftest import DATA, CountingEmbedder, write_articles
 
 from rag.config import get_settings
-from rag.measure.evaluation import load_squad
 from rag.pipeline import Pipeline
 from rag.store.index import load_index, update_index
 from rag.store.ray_ingest import index_on_ray, update_index_on_ray
@@ -45,10 +44,8 @@ class Interrupted(Exception):
 @pytest.fixture
 def articles(tmp_path):
     """The seeds and the ARCD sample's 25 contexts, as one folder of 27 articles."""
-    folder = tmp_path / "articles"
-    shutil.copytree(SEEDS, folder)
-    load_squad(DATA / "arcd-sample.json", folder)
-    return folder
+    write_articles(tmp_path / "articles")
+    return tmp_path / "articles"
 
 
 def _by_article(index_dir):

@@ -6,9 +6,11 @@ turns ``NabaaError`` into a one-line message and exit status 1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -137,9 +139,10 @@ def _print_notices(pipeline: Pipeline, notices: list[str]) -> None:
 
 
 def _ensure_index(pipeline: Pipeline) -> None:
-    """Load the index, building it with a progress bar if it is missing or damaged."""
+    """Load the index, building it with a progress bar if it is missing or damaged (or
+    join the served shards, with NABAA_CLUSTER)."""
     with _progress("Embedding passages"):
-        _ = pipeline.index
+        _ = pipeline.store
     _print_notices(pipeline, [])
 
 
@@ -245,6 +248,64 @@ def index(
         if compact:
             merged = pipeline.compact_index()
             out.print("Segments merged." if merged else "Nothing to merge.")
+
+
+@app.command()
+def shard(
+    shards: Annotated[int, typer.Option("--shards", min=1, help="How many shards.")] = 2,
+    shards_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder to write them in (replaced); default: <index>/shards."),
+    ] = None,
+    index: IndexOpt = None,
+) -> None:
+    """Split the index by article into store folders, for serve-shards."""
+    from rag.store.shards import shard_index
+
+    with _user_errors():
+        settings = _settings(None, index)
+        folder = shards_dir or settings.index_dir / "shards"
+        for path in shard_index(settings.index_dir, shards, folder):
+            out.print(escape(str(path)))
+
+
+@app.command("serve-shards")
+def serve_shards(
+    shards_dir: Annotated[
+        Path | None,
+        typer.Option("--shards", help="The folder `shard` wrote; default: <index>/shards."),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="The Ray cluster to serve them on (auto, ray://host:10001); by default a "
+            "Ray instance started here, serving until Ctrl-C.",
+        ),
+    ] = None,
+    cpus: Annotated[
+        float, typer.Option("--cpus", min=0, help="CPUs each shard's replica reserves.")
+    ] = 1.0,
+    index: IndexOpt = None,
+) -> None:
+    """Serve the shards with Ray Serve, for NABAA_CLUSTER (every node must see their
+    folder at the same path)."""
+    from rag.store.ray_ingest import connect
+    from rag.store.served import deploy_shards
+    from rag.store.shards import shard_folders
+
+    with _user_errors():
+        folder = shards_dir or _settings(None, index).index_dir / "shards"
+        folders = shard_folders(folder)
+        if not folders:
+            raise NabaaError(f"No shards in {folder}: run `python -m rag shard` first.")
+        connect(address)
+        names = deploy_shards(folders, cpus)
+        err.print(f"Serving {', '.join(names)}; run Nabaa with NABAA_CLUSTER={address or 'auto'}")
+        if address is None:
+            err.print("Ctrl-C stops serving (the Ray instance ends with this process).")
+            with contextlib.suppress(KeyboardInterrupt):
+                signal.pause()
 
 
 @app.command()

@@ -49,6 +49,7 @@ _SEGMENT_NAME = re.compile(r"seg-[0-9a-f]{12}")
 _MOST_DEAD_SKIPPED = 1000
 
 Found = tuple[Passage, float, float]  # passage, cosine similarity, rank key
+Ranked = tuple[int, float, float]  # passage id, cosine similarity, rank key
 
 
 @dataclass
@@ -66,8 +67,9 @@ class Manifest:
 _MANIFEST_SCHEMA = TypeAdapter(Manifest)
 
 
-class PassageStore(Protocol):
-    """What retrieval needs of a store; a distributed backend implements the same."""
+class PassageReader(Protocol):
+    """What retrieval needs of a store; the served shards (``rag.store.served``) implement
+    it too."""
 
     manifest: Manifest
 
@@ -102,6 +104,18 @@ class PassageStore(Protocol):
     def articles(self) -> dict[str, IndexedArticle]:
         """Every indexed article by id."""
         ...
+
+    def newest_date(self) -> str | None:
+        """The latest publication date of any article, or None."""
+        ...
+
+    def sources(self) -> list[str]:
+        """The outlets the articles name."""
+        ...
+
+
+class PassageStore(PassageReader, Protocol):
+    """A store retrieval reads and an update writes."""
 
     def add(
         self,
@@ -258,7 +272,7 @@ class SegmentStore:
             found.update(segment.cosines(query, wanted))
         return found
 
-    def _with_passages(self, ranked: list[tuple[int, float, float]]) -> list[Found]:
+    def _with_passages(self, ranked: list[Ranked]) -> list[Found]:
         passages = self.passages([pid for pid, _, _ in ranked])
         return [(passages[pid], cos, key) for pid, cos, key in ranked if pid in passages]
 
@@ -266,10 +280,13 @@ class SegmentStore:
         """The ``k`` passages nearest to a normalized query vector, best first, each with
         its cosine similarity as its score and as its rank key; only passages ``among``
         these ids when given (a date or source filter)."""
+        return self._with_passages(self.ranked(query, k, among))
+
+    def ranked(self, query: np.ndarray, k: int, among: Sequence[int] | None = None) -> list[Ranked]:
+        """``search`` by passage id, without reading the passages."""
         self.refresh()
-        query = np.asarray(query, dtype=np.float32)
-        dense = self._dense(query, k, among)
-        return self._with_passages([(pid, cos, cos) for pid, cos in dense.items()])
+        dense = self._dense(np.asarray(query, dtype=np.float32), k, among)
+        return [(pid, cos, cos) for pid, cos in dense.items()]
 
     def hybrid_search(
         self,
@@ -279,12 +296,27 @@ class SegmentStore:
         keyword_weight: float,
         among: Sequence[int] | None = None,
     ) -> list[Found]:
-        """The ``k`` best passages by cosine + ``keyword_weight`` * BM25 / best BM25.
+        """``hybrid_ranked`` with the passages."""
+        return self._with_passages(
+            self.hybrid_ranked(query_vector, query, k, keyword_weight, among)
+        )
+
+    def hybrid_ranked(
+        self,
+        query_vector: np.ndarray,
+        query: str,
+        k: int,
+        keyword_weight: float,
+        among: Sequence[int] | None = None,
+        best_bm25: float | None = None,
+    ) -> list[Ranked]:
+        """The ``k`` best passage ids by cosine + ``keyword_weight`` * BM25 / best BM25.
 
         Only the union of the dense and the keyword candidates is scored, each side
         filling in the other's score for it. Each passage comes with its cosine (what
         the refusal threshold reads) and the fused score it was ranked by. ``among``, when
-        given, limits both sides to those passage ids.
+        given, limits both sides to those passage ids. ``best_bm25``, when given, is the
+        best BM25 to scale by instead of this store's own (a shard's: the best of all).
         """
         self.refresh()
         query_vector = np.asarray(query_vector, dtype=np.float32)
@@ -296,10 +328,15 @@ class SegmentStore:
             missing = [p for p in cosine if p not in bm25]
             bm25.update(self._keyword(query, len(missing), among=missing))
             cosine.update(self._cosines(query_vector, [p for p in bm25 if p not in cosine]))
+        best = best_bm25 or best
         scale = keyword_weight / best if best > 0 else 0.0
         fused = {p: c + scale * bm25.get(p, 0.0) for p, c in cosine.items()}
         ranked = sorted(fused, key=lambda p: -fused[p])[:k]
-        return self._with_passages([(p, cosine[p], fused[p]) for p in ranked])
+        return [(p, cosine[p], fused[p]) for p in ranked]
+
+    def best_bm25(self, query: str, among: Sequence[int] | None = None) -> float:
+        """The best BM25 score of a live passage (``among`` these ids) for ``query``."""
+        return max(self._keyword(query, 1, among).values(), default=0.0)
 
     def pids_published(self, since: str | None, until: str | None, source: str | None) -> list[int]:
         """Live passages of the articles published from ``since`` to ``until`` (ISO dates,
