@@ -2,8 +2,9 @@
 
 import pytest
 
-from rag.measure.keyword_shards import measure, merge_top_k, search_shards, shard_of
+from rag.measure.keyword_shards import measure, merge_top_k, search_shards
 from rag.store.keyword import KeywordStore
+from rag.store.shards import shard_of
 from tests.conftest import DATA
 
 

@@ -680,13 +680,32 @@ def bench(
             "(comma-separated, e.g. 2,4).",
         ),
     ] = None,
+    served: Annotated[
+        int | None,
+        typer.Option(
+            "--served",
+            min=1,
+            help="Measure retrieval through this many Ray Serve shards against in-process "
+            "instead, over --corpus's index.",
+        ),
+    ] = None,
 ) -> None:
     """Measure indexing, retrieval, prompt processing, generation, time to first token and
     memory, next to raw llama.cpp and plain fp32 sentence-transformers. With --scale:
     the index at growing archive sizes, next to the design it replaced. With --load:
     concurrent users, with the in-process LLM and with llama.cpp's server. With
-    --keyword-shards: BM25 over article-wise shards, merged by score, against one index."""
+    --keyword-shards: BM25 over article-wise shards, merged by score, against one index.
+    With --served: retrieval through Ray Serve shards against in-process."""
     with _user_errors():
+        if served:
+            from rag.measure.served_latency import markdown, measure
+
+            data = measure(
+                get_settings(), corpus, served, limit or 100, lambda s: err.print(s, markup=False)
+            )
+            path = report or PROJECT_ROOT / "artifacts" / "served.json"
+            _print_report(markdown(data), data, path)
+            return
         if keyword_shards:
             _bench_keyword_shards(report, corpus, keyword_shards, limit)
             return

@@ -10,7 +10,6 @@ the gold article, and how far the merged top 10 agree with the single index's.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -20,14 +19,9 @@ from rag.ingest.articles import load_articles
 from rag.ingest.chunking import Passage, chunk_article
 from rag.measure.evaluation import Question, Result, is_hit, load_squad, summarize
 from rag.store.keyword import KeywordStore
+from rag.store.shards import shard_of
 
 K = 10
-
-
-def shard_of(doc_id: str, shards: int) -> int:
-    """The shard of an article: a stable hash of its id (BLAKE2b), modulo ``shards``."""
-    digest = hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % shards
 
 
 def merge_top_k(results: Iterable[dict[int, float]], k: int) -> list[int]:
