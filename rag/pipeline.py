@@ -506,12 +506,11 @@ class Pipeline:
             return
 
         passages = [h.passage for h in relevant]
-        # What the model is shown of each passage: its article's title and its text.
-        missing = unmentioned(retrieval.topic, [f"{p.title}\n{p.text}" for p in passages])
         if off_task(retrieval.question):
             checks["refused_by"] = "off_task"
             retrieval.notices.append(OFF_TASK[language])
-        elif missing:
+        # What the model is shown of each passage: its article's title and its text.
+        elif missing := unmentioned(retrieval.topic, [f"{p.title}\n{p.text}" for p in passages]):
             checks["refused_by"] = "unmentioned"
             retrieval.notices.append(NOT_MENTIONED[language].format(", ".join(missing)))
         if checks:

@@ -62,12 +62,8 @@ def unmentioned(question: str, passages: Sequence[str]) -> list[str]:
         # Each a name itself, of three consonants or more ("Pies", "bs", is nearly anything).
         latin = [word for word in words if english_names(word) and len(skeleton(word)) >= 3]
 
-        def held(word: str) -> bool:  # in Arabic, or as a Latin name of the same consonants
-            return vocabulary.holds(word) or any(check_names(e, word).ok for e in latin)
+        def spelled(word: str) -> bool:  # as a Latin name of the same consonants
+            return any(check_names(e, word).ok for e in latin)
 
-        missing += [
-            name.text
-            for name in names
-            if not (vocabulary.mentions(name) if name.in_order else all(map(held, name.words)))
-        ]
+        missing += [name.text for name in names if not vocabulary.mentions(name, spelled)]
     return missing

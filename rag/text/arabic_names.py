@@ -14,7 +14,7 @@ introduces it or by what it is:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import takewhile
 
@@ -192,7 +192,7 @@ class Vocabulary:
         self._stems = set(_STEMMER.stemWords(list(words)))
         self._choices = list(self._forms)
 
-    def holds(self, word: str) -> bool:
+    def _holds(self, word: str) -> bool:
         """Whether the texts hold ``word``: as written, without its clitics, by its stem,
         as the start of a longer word ("المغرب" in "المغربية"), or spelled nearly the same."""
         forms = _bare(word)
@@ -218,8 +218,9 @@ class Vocabulary:
             for i in range(len(text) - len(words) + 1)
         )
 
-    def mentions(self, name: Name) -> bool:
-        """Whether the texts mention ``name``."""
+    def mentions(self, name: Name, spelled: Callable[[str], bool] = lambda _: False) -> bool:
+        """Whether the texts mention ``name``: an organisation's words in order, else each
+        word held, or ``spelled`` otherwise (a Latin spelling in English texts)."""
         if name.in_order:
             return self._in_order(name.words)
-        return all(self.holds(word) for word in name.words)
+        return all(self._holds(word) or spelled(word) for word in name.words)
