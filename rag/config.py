@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     # `python -m rag serve-shards`) on this cluster ("auto", "ray://head:10001") instead of
     # the local index, which stays what updates write (shard and serve again after one).
     cluster: str | None = None
+    # `python -m rag serve-app`: the port of Ray Serve's HTTP proxy (on ``host``), in front
+    # of the app's replicas (the API and MCP).
+    serve_port: int = 8000
 
     # Requests waiting for a turn beyond this many are refused at once (HTTP 429); one that
     # waits queue_wait_s seconds without a turn gives up (HTTP 503).

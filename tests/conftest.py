@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import httpx2
 import numpy as np
 import pytest
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
 
 from rag.config import PROJECT_ROOT
 
@@ -142,6 +147,30 @@ def start_app(tmp_path: Path, **env: str):
 API_TOKEN = "nabaa-test-token"
 
 
+def mcp_session(
+    url: str, work: Callable[[ClientSession], Awaitable[Any]], token: str | None = API_TOKEN
+) -> Any:
+    """Run ``work`` in a session with the app's MCP endpoint."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def main() -> Any:
+        timeout = httpx2.Timeout(30, read=600)
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
+            streamable_http_client(f"{url}/mcp", http_client=http) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            return await work(session)
+
+    return asyncio.run(main())
+
+
+def mcp_call(url: str, tool: str, arguments: dict[str, Any]) -> Any:
+    """Call one tool of the app's MCP endpoint."""
+    return mcp_session(url, lambda session: session.call_tool(tool, arguments))
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """The real web app and its API (token ``API_TOKEN``), served by ``python app.py``;
@@ -151,6 +180,20 @@ def app_server(tmp_path_factory):
     yield url, seeds
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def llm_server(pipeline, tmp_path_factory):
+    """llama.cpp's llama-server with the default model and two slots, on loopback; yields
+    its URL (for NABAA_LLM_URL)."""
+    from rag.models.llm_server import LlamaServer
+
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    server = LlamaServer(pipeline.settings, port=free_port(), slots=2, log=log)
+    try:
+        yield server.wait_ready()
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from typing import Any
 
@@ -18,13 +17,12 @@ import httpx2
 import pytest
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
-from mcp.client.streamable_http import streamable_http_client
 
 from rag.apps.mcp_server import create_server
 from rag.config import PROJECT_ROOT
 from rag.pipeline import Answer, Citation
 from rag.store.catalog import META_COLUMNS
-from tests.conftest import API_TOKEN, SEEDS
+from tests.conftest import SEEDS, mcp_call, mcp_session
 
 TOOLS = {"search_articles", "ask", "list_articles"}
 PASSAGE_KEYS = {
@@ -113,29 +111,6 @@ def test_stdio_keeps_stdout_for_the_protocol_and_says_why_it_cannot_answer(tmp_p
 # Against the real app ---------------------------------------------------------------
 
 
-def _session(
-    url: str, work: Callable[[ClientSession], Awaitable[Any]], token: str | None = API_TOKEN
-) -> Any:
-    """Run ``work`` in a session with the app's MCP endpoint."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    async def main() -> Any:
-        timeout = httpx2.Timeout(30, read=600)
-        async with (
-            httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
-            streamable_http_client(f"{url}/mcp", http_client=http) as (read, write),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
-            return await work(session)
-
-    return asyncio.run(main())
-
-
-def _call(url: str, tool: str, arguments: dict[str, Any]) -> Any:
-    return _session(url, lambda session: session.call_tool(tool, arguments))
-
-
 @pytest.mark.models
 def test_the_app_serves_the_three_tools(app_server):
     url, _ = app_server
@@ -143,13 +118,13 @@ def test_the_app_serves_the_three_tools(app_server):
     async def tools(session: ClientSession) -> list[Any]:
         return (await session.list_tools()).tools
 
-    _check_tools(_session(url, tools))
+    _check_tools(mcp_session(url, tools))
 
 
 @pytest.mark.models
 def test_list_articles_gives_the_seed_articles(app_server):
     url, _ = app_server
-    result = _call(url, "list_articles", {})
+    result = mcp_call(url, "list_articles", {})
     assert not result.is_error, _text(result)
     articles = result.structured_content["articles"]
     # The suite's one app server may hold articles earlier tests uploaded; the seeds are there.
@@ -166,7 +141,7 @@ def test_list_articles_gives_the_seed_articles(app_server):
 def test_search_articles_finds_the_gold_passage(app_server, seeds_qa):
     url, _ = app_server
     q = next(q for q in seeds_qa if q["id"] == "d02")
-    result = _call(url, "search_articles", {"query": q["question"], "k": 3})
+    result = mcp_call(url, "search_articles", {"query": q["question"], "k": 3})
     assert not result.is_error, _text(result)
     found = result.structured_content
     assert found["language"] == "ar" and found["notices"] == [] and found["filters"] is None
@@ -183,7 +158,7 @@ def test_search_articles_finds_the_gold_passage(app_server, seeds_qa):
 def test_ask_answers_with_markers_and_citations(app_server, seeds_qa):
     url, _ = app_server
     q = next(q for q in seeds_qa if q["id"] == "d01")
-    result = _call(url, "ask", {"question": q["question"]})
+    result = mcp_call(url, "ask", {"question": q["question"]})
     assert not result.is_error, _text(result)
     answer = result.structured_content
     assert set(answer) == {f.name for f in fields(Answer)}
@@ -212,7 +187,7 @@ def test_dates_filter_the_articles_and_bad_arguments_are_refused(app_server):
             )
         ]
 
-    since, until, not_a_date, k, empty, no_query = _session(url, calls)
+    since, until, not_a_date, k, empty, no_query = mcp_session(url, calls)
     assert all(r.is_error for r in (not_a_date, k, empty, no_query))
     # The seeds give no publication date, so they are in no window of dates; the suite's
     # app server may hold dated articles an earlier test uploaded (the browser's).
@@ -236,7 +211,7 @@ def test_dates_filter_the_articles_and_bad_arguments_are_refused(app_server):
 def test_a_missing_or_wrong_token_is_refused(app_server, token):
     url, _ = app_server
     with pytest.raises(Exception):  # noqa: B017 - the SDK raises a group of its errors
-        _session(url, lambda session: session.list_tools(), token=token)
+        mcp_session(url, lambda session: session.list_tools(), token=token)
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"

@@ -16,7 +16,7 @@ from ray import serve
 from rag.config import get_settings
 from rag.pipeline import Pipeline
 from rag.store.index import load_index, update_index
-from rag.store.served import APP_PREFIX, ServedStore, Shard, deploy_shards
+from rag.store.served import APP_PREFIX, ServedStore, Shard, deploy_shards, start_serve
 from rag.store.shards import shard_index
 from rag.store.store import Found, SegmentStore
 
@@ -41,6 +41,7 @@ def served(ray_cluster, tmp_path_factory):
     questions = write_articles(tmp / "articles")
     update_index(tmp / "articles", tmp / "index", CountingEmbedder(), MAX_CHARS, OVERLAP)
     folders = shard_index(tmp / "index", 2, tmp / "shards")
+    start_serve("127.0.0.1", None)  # no HTTP proxy: the shards have no routes
     deploy_shards(folders, replica_cpus=0.5)
     yield load_index(tmp / "index"), folders, ServedStore.connect("auto"), questions
     serve.shutdown()

@@ -269,43 +269,70 @@ def shard(
             out.print(escape(str(path)))
 
 
+AddressOpt = Annotated[
+    str | None,
+    typer.Option("--address", help="The Ray cluster to serve on (auto, ray://host:10001)."),
+]
+CpusOpt = Annotated[float, typer.Option("--cpus", min=0, help="CPUs each replica reserves.")]
+
+
 @app.command("serve-shards")
 def serve_shards(
     shards_dir: Annotated[
         Path | None,
         typer.Option("--shards", help="The folder `shard` wrote; default: <index>/shards."),
     ] = None,
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            help="The Ray cluster to serve them on (auto, ray://host:10001); by default a "
-            "Ray instance started here, serving until Ctrl-C.",
-        ),
-    ] = None,
-    cpus: Annotated[
-        float, typer.Option("--cpus", min=0, help="CPUs each shard's replica reserves.")
-    ] = 1.0,
+    address: AddressOpt = None,
+    cpus: CpusOpt = 1.0,
     index: IndexOpt = None,
 ) -> None:
-    """Serve the shards with Ray Serve, for NABAA_CLUSTER (every node must see their
-    folder at the same path)."""
+    """Serve the shards with Ray Serve, for NABAA_CLUSTER and serve-app (every node must
+    see their folder at the same path). Without --address, on a Ray instance started
+    here, serving until Ctrl-C."""
     from rag.store.ray_ingest import connect
-    from rag.store.served import deploy_shards
+    from rag.store.served import deploy_shards, start_serve
     from rag.store.shards import shard_folders
 
     with _user_errors():
-        folder = shards_dir or _settings(None, index).index_dir / "shards"
+        settings = _settings(None, index)
+        folder = shards_dir or settings.index_dir / "shards"
         folders = shard_folders(folder)
         if not folders:
             raise NabaaError(f"No shards in {folder}: run `python -m rag shard` first.")
         connect(address)
+        start_serve(settings.host, settings.serve_port)
         names = deploy_shards(folders, cpus)
         err.print(f"Serving {', '.join(names)}; run Nabaa with NABAA_CLUSTER={address or 'auto'}")
         if address is None:
             err.print("Ctrl-C stops serving (the Ray instance ends with this process).")
+            signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` as Ctrl-C
             with contextlib.suppress(KeyboardInterrupt):
                 signal.pause()
+
+
+@app.command("serve-app")
+def serve_app(
+    replicas: Annotated[int, typer.Option("--replicas", min=1, help="App replicas.")] = 2,
+    address: AddressOpt = None,
+    cpus: CpusOpt = 1.0,
+) -> None:
+    """Serve the API and MCP in several replicas behind Ray Serve's HTTP proxy
+    (NABAA_SERVE_PORT), on the cluster whose shards serve-shards serves (--address, else
+    NABAA_CLUSTER, else auto); each generates through NABAA_LLM_URL when it is set."""
+    from rag.apps.served_app import deploy_app
+    from rag.apps.server import endpoints
+    from rag.store.ray_ingest import connect
+    from rag.store.served import start_serve
+
+    with _user_errors():
+        settings = get_settings()
+        address = address or settings.cluster or "auto"
+        connect(address)
+        start_serve(settings.host, settings.serve_port)
+        err.print(f"Starting {replicas} replicas (each loads its models)…")
+        deploy_app(settings.model_copy(update={"cluster": address}), replicas, cpus)
+        url = f"http://{settings.host}:{settings.serve_port}"
+        out.print("\n".join(escape(line) for line in endpoints(settings, url)))
 
 
 @app.command()

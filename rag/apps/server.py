@@ -29,18 +29,21 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+def endpoints(settings: Settings, url: str) -> list[str]:
+    """Where the API and MCP are served at ``url``, or why they are off."""
+    if reason := api_off_reason(settings):
+        return [f"OpenAI API and MCP off: {reason}; set NABAA_API_TOKEN to serve them."]
+    token = " (token required)" if api_access(settings) == "token" else ""
+    return [f"OpenAI API: {url}/v1{token}", f"MCP (streamable HTTP): {url}{mcp_server.PATH}{token}"]
+
+
 def serve(settings: Settings) -> None:
     """Serve the web UI, the API and MCP on the configured host and port until stopped:
     the API's and MCP's routes first, then the Gradio app on every other path, sharing
     one Service."""
     url = f"http://{settings.host}:{settings.port}"
     print(f"Nabaa: open {url} (models load in the background)")
-    if reason := api_off_reason(settings):
-        print(f"OpenAI API and MCP off: {reason}; set NABAA_API_TOKEN to serve them.")
-    else:
-        token = " (token required)" if api_access(settings) == "token" else ""
-        print(f"OpenAI API: {url}/v1{token}")
-        print(f"MCP (streamable HTTP): {url}{mcp_server.PATH}{token}")
+    print("\n".join(endpoints(settings, url)))
     service = Service(settings)
     web = WebApp(settings, service)
     app = web.mount(mcp_server.mount(create_api(service), service))

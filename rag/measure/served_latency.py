@@ -18,7 +18,7 @@ from ray import serve
 from rag.config import Settings
 from rag.measure.evaluation import evaluation_pipeline, percentiles
 from rag.store.ray_ingest import connect
-from rag.store.served import ServedStore, deploy_shards
+from rag.store.served import ServedStore, deploy_shards, start_serve
 from rag.store.shards import split_store
 from rag.store.store import Found, PassageReader
 
@@ -66,6 +66,7 @@ def measure(
         folders = split_store(local, shards, Path(work))
         connect(None)
         try:
+            start_serve("127.0.0.1", None)
             names = deploy_shards(folders)
             served_store = ServedStore({i: serve.get_app_handle(n) for i, n in enumerate(names)})
             _run(served_store, queries[:5], settings.keyword_weight)  # warm the replicas

@@ -103,7 +103,15 @@ def connect(address: str | None) -> None:
         return
     runtime_env = {"py_modules": [str(Path(rag.__file__).parent)], "excludes": ["__pycache__"]}
     if address:
-        ray.init(address=address, runtime_env=runtime_env)
+        try:
+            ray.init(address=address, runtime_env=runtime_env)
+        except ConnectionError as exc:
+            raise NabaaError(
+                f"Could not reach the Ray cluster at {address} ({exc}). Check the address and "
+                "that the cluster runs (`ray start --head`). A cluster started by `ray start` "
+                "asks for its token: set RAY_AUTH_MODE=token, with RAY_AUTH_TOKEN or the "
+                "head node's ~/.ray/auth_token."
+            ) from exc
     else:
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, runtime_env=runtime_env)
 

@@ -119,10 +119,20 @@ def split_id(gid: int) -> tuple[int, int]:
     return gid >> SHARD_SHIFT, gid & _LOCAL
 
 
+def start_serve(host: str, port: int | None) -> None:
+    """Start Serve on the connected cluster, its HTTP proxy (for ``serve-app``) on the head
+    node at ``host:port``, or none without a port. Serve's options are fixed for its
+    lifetime: where it already runs, it keeps its own."""
+    if port is None:
+        serve.start(proxy_location="Disabled")
+    else:
+        serve.start(proxy_location="HeadOnly", http_options={"host": host, "port": port})
+
+
 def deploy_shards(folders: Sequence[Path], replica_cpus: float = 1.0) -> list[str]:
-    """Serve each shard folder as application ``nabaa-shard-<i>`` on the connected Ray
-    cluster (shards served before beyond these are deleted); returns the names."""
-    serve.start(proxy_location="Disabled")
+    """Serve each shard folder as application ``nabaa-shard-<i>`` (no HTTP route) on the
+    connected Ray cluster (shards served before beyond these are deleted); returns the
+    names."""
     names = []
     for shard, folder in enumerate(folders):
         app = Shard.options(ray_actor_options={"num_cpus": replica_cpus}).bind(
@@ -130,12 +140,12 @@ def deploy_shards(folders: Sequence[Path], replica_cpus: float = 1.0) -> list[st
         )
         names.append(f"{APP_PREFIX}{shard}")
         serve.run(app, name=names[-1], route_prefix=None)
-    for stale in set(_served_apps().values()) - set(names):
+    for stale in set(served_shards().values()) - set(names):
         serve.delete(stale)
     return names
 
 
-def _served_apps() -> dict[int, str]:
+def served_shards() -> dict[int, str]:
     """The shard applications served on the connected cluster, by shard."""
     apps = serve.status().applications
     return {int(n.removeprefix(APP_PREFIX)): n for n in apps if n.startswith(APP_PREFIX)}
@@ -169,7 +179,7 @@ class ServedStore:
     def connect(cls, address: str) -> ServedStore:
         """The shards served on the Ray cluster at ``address`` (``auto``, ``ray://…``)."""
         connect(address)
-        return cls({shard: serve.get_app_handle(n) for shard, n in _served_apps().items()})
+        return cls({shard: serve.get_app_handle(n) for shard, n in served_shards().items()})
 
     def _ask(self, method: str, calls: dict[int, tuple]) -> dict[int, Any]:
         """``method(*args)`` of each shard in ``calls`` (shard: args), all at once; a shard
