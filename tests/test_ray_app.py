@@ -1,15 +1,11 @@
 """The app on the cluster, end to end on the real models: the seeds indexed on Ray
 (``index --engine ray``), cut in two shards served by Ray Serve, and the API and MCP in
 two app replicas behind Serve's HTTP proxy, generating through the run's llama-server
-(``serve-app``); and the CLI reading the shards through Ray Client (``ray://``). One local
-Ray instance; Serve stops afterwards, freeing its CPUs."""
+(``serve-app``). One local Ray instance; Serve stops afterwards, freeing its CPUs."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -18,7 +14,6 @@ from pydantic import SecretStr
 from ray import serve
 
 from rag.apps.served_app import APP_NAME, deploy_app
-from rag.config import PROJECT_ROOT
 from rag.errors import NabaaError
 from rag.measure.load import ask_concurrently, summarize
 from rag.store.ray_ingest import index_on_ray
@@ -103,39 +98,3 @@ def test_a_killed_replica_is_replaced_while_the_other_answers(served_app, seeds_
         time.sleep(1)
     after = _replicas()
     assert len(after) == REPLICAS and before[0] not in after and before[1] in after
-
-
-@pytest.fixture
-def ray_client_address(ray_cluster, tmp_path):
-    """A Ray Client server on loopback in front of the run's Ray instance (as ``ray start``
-    runs one on port 10001); yields its ``ray://`` address."""
-    port = free_port()
-    node = ray.nodes()[0]
-    agent = f"http://{node['NodeManagerAddress']}:{node['RuntimeEnvAgentPort']}"
-    command = [sys.executable, "-m", "ray.util.client.server", "--mode", "proxy"]
-    command += ["--address", ray.get_runtime_context().gcs_address]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--runtime-env-agent-address", agent]
-    command += ["--node-id", node["NodeID"]]
-    log = (tmp_path / "client-server.log").open("w")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    yield f"ray://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=30)
-
-
-def test_the_cli_reads_the_shards_through_ray_client(
-    served_app, ray_client_address, seeds_qa, tmp_path
-):
-    q = _question(seeds_qa, "d01")
-    # This process's Ray set RAY_AUTH_MODE=token, so the child sends the instance's token.
-    env = {
-        **os.environ,
-        "NABAA_CLUSTER": ray_client_address,
-        "NABAA_INDEX_DIR": str(tmp_path / "no-index"),
-    }
-    command = [sys.executable, "-m", "rag", "retrieve", q["question"], "--json", "-k", "3"]
-    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=600)
-    assert done.returncode == 0, done.stderr.decode()[-3000:]
-    found = json.loads(done.stdout)
-    assert f"{found['passages'][0]['doc_id']}.txt" == q["doc"]
-    assert not (tmp_path / "no-index").exists()  # no local index was built
