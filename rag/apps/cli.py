@@ -330,7 +330,7 @@ def serve_app(
         connect(address)
         start_serve(settings.host, settings.serve_port)
         err.print(f"Starting {replicas} replicas (each loads its models)…")
-        deploy_app(settings.model_copy(update={"cluster": address}), replicas, cpus)
+        deploy_app(settings, replicas, cpus)
         url = f"http://{settings.host}:{settings.serve_port}"
         out.print("\n".join(escape(line) for line in endpoints(settings, url)))
 
