@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         default_factory=lambda: (
             Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nabaa"
         ),
-        description="Downloaded model wheels and built llama-cpp-python wheels, shared by clones.",
+        description="The assembled default models and built llama.cpp wheels, shared by clones.",
     )
 
     # Models. Empty means: the default model, assembled under models_dir on first use.
@@ -175,6 +175,12 @@ class Settings(BaseSettings):
     # Unset, the API is served without one only on a loopback host with no login, and is
     # off otherwise.
     api_token: SecretStr | None = None
+
+    @property
+    def answer_slots(self) -> int:
+        """How many answers are generated at once: the LLM server's slots, or the
+        in-process model's one."""
+        return self.llm_slots if self.llm_url else 1
 
     @cached_property
     def resolved_gpu_layers(self) -> int:

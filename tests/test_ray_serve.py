@@ -1,7 +1,8 @@
 """The index's shards served by Ray Serve (``rag.store.served``): two shards answer as one
 index does, through the client and through the Pipeline (NABAA_CLUSTER), and a shard
-replica killed under a query is restarted by Serve while the client asks again (one local
-Ray instance, 2 CPUs)."""
+replica killed under a query is restarted by Serve while the client asks again, and a shard
+under load is given a second replica by Serve's autoscaler (one local Ray instance, 2
+CPUs)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,17 @@ from conftest import CountingEmbedder, write_articles
 from ray import serve
 
 from rag.config import get_settings
+from rag.errors import NabaaError
 from rag.pipeline import Pipeline
 from rag.store.index import load_index, update_index
-from rag.store.served import APP_PREFIX, ServedStore, Shard, deploy_shards, start_serve
+from rag.store.served import (
+    APP_PREFIX,
+    ServedStore,
+    Shard,
+    deploy_shards,
+    scaling,
+    start_serve,
+)
 from rag.store.shards import shard_index
 from rag.store.store import Found, SegmentStore
 
@@ -157,6 +166,43 @@ def test_a_killed_replica_is_restarted_and_the_query_asked_again(served, seeds_q
     _assert_same(store.search(vector, K), one.search(vector, K))
 
 
+def test_a_shard_under_load_is_scaled_out_by_serve(served, seeds_qa):
+    one, folders, store, questions = served
+    deploy_shards(folders, replica_cpus=0.25, replicas=1, max_replicas=2)
+    assert _running(1) == 1
+    embedder = CountingEmbedder()
+    asked = [embedder.embed_query(q) for q in _queries(questions, seeds_qa)]
+    expected = [one.search(vector, K) for vector in asked]
+    stop, answered, errors = threading.Event(), [], []
+
+    def user() -> None:  # asks again as soon as it has its answer, as a busy client would
+        while not stop.is_set():
+            for vector, want in zip(asked, expected, strict=True):
+                try:
+                    _assert_same(store.search(vector, K), want)
+                    answered.append(1)
+                except Exception as exc:  # every failure is reported below
+                    errors.append(exc)
+
+    users = [threading.Thread(target=user) for _ in range(8)]
+    for thread in users:
+        thread.start()
+    deadline = time.monotonic() + 120
+    while _running(1) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    stop.set()
+    for thread in users:
+        thread.join(timeout=60)
+    assert _running(1) == 2, "Serve's autoscaler added no replica under load"
+    assert answered and not errors, errors[:3]
+
+
+def _running(shard: int) -> int:
+    """How many replicas of a shard's application are running."""
+    app = serve.status().applications[f"{APP_PREFIX}{shard}"]
+    return sum(d.replica_states.get("RUNNING", 0) for d in app.deployments.values())
+
+
 def _replica(shard: int) -> str:
     """The name of the replica actor of a shard's application, once it has one only (a
     replaced one may still be stopping)."""
@@ -168,3 +214,12 @@ def _replica(shard: int) -> str:
             return names[0]
         time.sleep(0.1)
     raise AssertionError(f"shard {shard} has replicas {names}")
+
+
+def test_replica_options_for_serve():
+    assert scaling(2) == scaling(2, 2) == {"num_replicas": 2}
+    auto = scaling(1, 3, target=4)["autoscaling_config"]
+    assert (auto["min_replicas"], auto["max_replicas"]) == (1, 3)
+    assert auto["target_ongoing_requests"] == 4
+    with pytest.raises(NabaaError, match="--max-replicas"):
+        scaling(3, 2)

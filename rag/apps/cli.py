@@ -274,6 +274,12 @@ AddressOpt = Annotated[
     typer.Option("--address", help="The Ray cluster to serve on (auto, ray://host:10001)."),
 ]
 CpusOpt = Annotated[float, typer.Option("--cpus", min=0, help="CPUs each replica reserves.")]
+MaxReplicasOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-replicas", min=1, help="Let Serve add replicas under load, up to this many."
+    ),
+]
 
 
 @app.command("serve-shards")
@@ -284,6 +290,8 @@ def serve_shards(
     ] = None,
     address: AddressOpt = None,
     cpus: CpusOpt = 1.0,
+    replicas: Annotated[int, typer.Option("--replicas", min=1, help="Replicas a shard.")] = 1,
+    max_replicas: MaxReplicasOpt = None,
     index: IndexOpt = None,
 ) -> None:
     """Serve the shards with Ray Serve, for NABAA_CLUSTER and serve-app (every node must
@@ -301,7 +309,7 @@ def serve_shards(
             raise NabaaError(f"No shards in {folder}: run `python -m rag shard` first.")
         connect(address)
         start_serve(settings.host, settings.serve_port)
-        names = deploy_shards(folders, cpus)
+        names = deploy_shards(folders, cpus, replicas, max_replicas)
         err.print(f"Serving {', '.join(names)}; run Nabaa with NABAA_CLUSTER={address or 'auto'}")
         if address is None:
             err.print("Ctrl-C stops serving (the Ray instance ends with this process).")
@@ -315,6 +323,7 @@ def serve_app(
     replicas: Annotated[int, typer.Option("--replicas", min=1, help="App replicas.")] = 2,
     address: AddressOpt = None,
     cpus: CpusOpt = 1.0,
+    max_replicas: MaxReplicasOpt = None,
 ) -> None:
     """Serve the API and MCP in several replicas behind Ray Serve's HTTP proxy
     (NABAA_SERVE_PORT), on the cluster whose shards serve-shards serves (--address, else
@@ -330,7 +339,7 @@ def serve_app(
         connect(address)
         start_serve(settings.host, settings.serve_port)
         err.print(f"Starting {replicas} replicas (each loads its models)…")
-        deploy_app(settings, replicas, cpus)
+        deploy_app(settings, replicas, cpus, max_replicas)
         url = f"http://{settings.host}:{settings.serve_port}"
         out.print("\n".join(escape(line) for line in endpoints(settings, url)))
 

@@ -24,7 +24,7 @@ from rag.apps.api import create_api
 from rag.apps.service import Service
 from rag.config import Settings
 from rag.errors import NabaaError
-from rag.store.served import HEALTH_CHECK_S, served_shards
+from rag.store.served import HEALTH_CHECK_S, scaling, served_shards
 
 APP_NAME = "nabaa-app"
 
@@ -47,14 +47,21 @@ class AppReplica:
             raise NabaaError(self.service.error)
 
 
-def deploy_app(settings: Settings, replicas: int, replica_cpus: float = 1.0) -> str:
-    """Serve the API and MCP in ``replicas`` replicas at the proxy's ``/`` on the connected
-    cluster, reading its served shards; returns once every replica is ready."""
+def deploy_app(
+    settings: Settings,
+    replicas: int,
+    replica_cpus: float = 1.0,
+    max_replicas: int | None = None,
+) -> str:
+    """Serve the API and MCP in ``replicas`` replicas (autoscaled up to ``max_replicas``,
+    aiming at one answer slot's worth of requests each) at the proxy's ``/`` on the
+    connected cluster, reading its served shards; returns once every replica is ready."""
     if not served_shards():
         raise NabaaError("No shards are served: run `python -m rag serve-shards` first.")
     replica_settings = settings.model_copy(update={"cluster": settings.cluster or "auto"})
     deployment = AppReplica.options(
-        num_replicas=replicas, ray_actor_options={"num_cpus": replica_cpus}
+        ray_actor_options={"num_cpus": replica_cpus},
+        **scaling(replicas, max_replicas, target=settings.answer_slots),
     )
     serve.run(deployment.bind(replica_settings), name=APP_NAME, route_prefix="/")
     return APP_NAME

@@ -205,8 +205,7 @@ class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pipeline = Pipeline(settings)
-        slots = settings.llm_slots if settings.llm_url else 1
-        self.turns = Turns(slots, settings.queue_limit, settings.queue_wait_s)
+        self.turns = Turns(settings.answer_slots, settings.queue_limit, settings.queue_wait_s)
         self.status = "Starting…"
         self.error: str | None = None
         self.ready = threading.Event()

@@ -45,6 +45,10 @@ RETRY_WAIT_S = 0.5
 ANSWER_TIMEOUT_S = 60.0
 # How often Serve checks a replica (its default, 10 s, is how long a dead one may go unseen).
 HEALTH_CHECK_S = 2.0
+# Serve's autoscaler adds a replica once the load has stayed above its target this long
+# (its default, 30 s, is long for a search), and removes one after this long below it.
+UPSCALE_DELAY_S = 5.0
+DOWNSCALE_DELAY_S = 120.0
 
 ShardAnswer = tuple[list[Ranked], dict[int, Passage]]  # ranked ids, their live passages
 
@@ -129,13 +133,37 @@ def start_serve(host: str, port: int | None) -> None:
         serve.start(proxy_location="HeadOnly", http_options={"host": host, "port": port})
 
 
-def deploy_shards(folders: Sequence[Path], replica_cpus: float = 1.0) -> list[str]:
+def scaling(replicas: int, max_replicas: int | None = None, target: float = 2.0) -> dict:
+    """Deployment options: ``replicas`` replicas, or with ``max_replicas`` above that,
+    Serve's autoscaling between the two, aiming at ``target`` requests under way (queued
+    included) per replica."""
+    if max_replicas is None or max_replicas == replicas:
+        return {"num_replicas": replicas}
+    if max_replicas < replicas:
+        raise NabaaError(f"--max-replicas ({max_replicas}) is below --replicas ({replicas}).")
+    autoscaling = {
+        "min_replicas": replicas,
+        "max_replicas": max_replicas,
+        "target_ongoing_requests": target,
+        "upscale_delay_s": UPSCALE_DELAY_S,
+        "downscale_delay_s": DOWNSCALE_DELAY_S,
+    }
+    return {"autoscaling_config": autoscaling}
+
+
+def deploy_shards(
+    folders: Sequence[Path],
+    replica_cpus: float = 1.0,
+    replicas: int = 1,
+    max_replicas: int | None = None,
+) -> list[str]:
     """Serve each shard folder as application ``nabaa-shard-<i>`` (no HTTP route) on the
-    connected Ray cluster (shards served before beyond these are deleted); returns the
-    names."""
+    connected Ray cluster, in ``replicas`` replicas each, or autoscaled up to
+    ``max_replicas`` (shards served before beyond these are deleted); returns the names."""
+    options = scaling(replicas, max_replicas)
     names = []
     for shard, folder in enumerate(folders):
-        app = Shard.options(ray_actor_options={"num_cpus": replica_cpus}).bind(
+        app = Shard.options(ray_actor_options={"num_cpus": replica_cpus}, **options).bind(
             str(folder.resolve())
         )
         names.append(f"{APP_PREFIX}{shard}")
