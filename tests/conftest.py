@@ -198,13 +198,19 @@ def llm_server(pipeline, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    """One local Ray instance for the test run (2 CPUs); its workers import ``rag`` and the
-    tests' helpers from here."""
+    """One local Ray instance for the test run (2 CPUs), its own even where a cluster
+    already runs on this machine; its workers import ``rag`` and the tests' helpers from
+    here."""
     import os
 
     import ray
 
     path = os.pathsep.join([str(PROJECT_ROOT), str(Path(__file__).parent)])
-    ray.init(num_cpus=2, include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": path}})
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        runtime_env={"env_vars": {"PYTHONPATH": path}},
+    )
     yield ray
     ray.shutdown()

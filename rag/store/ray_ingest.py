@@ -98,7 +98,8 @@ _EMPTY_ROW = {name: "" for name in _ROWS.names} | {
 
 def connect(address: str | None) -> None:
     """Join the Ray cluster at ``address`` (``auto``, ``ray://head:10001``), or start a Ray
-    instance on this machine; this ``rag`` package is shipped to the workers."""
+    instance of this process's own, even where a cluster already runs on this machine;
+    this ``rag`` package is shipped to the workers."""
     if ray.is_initialized():
         return
     runtime_env = {"py_modules": [str(Path(rag.__file__).parent)], "excludes": ["__pycache__"]}
@@ -113,7 +114,12 @@ def connect(address: str | None) -> None:
                 "head node's ~/.ray/auth_token."
             ) from exc
     else:
-        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, runtime_env=runtime_env)
+        ray.init(
+            address="local",
+            num_cpus=os.cpu_count(),
+            include_dashboard=False,
+            runtime_env=runtime_env,
+        )
 
 
 def read_and_chunk(
