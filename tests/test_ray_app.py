@@ -41,12 +41,14 @@ def served_app(ray_cluster, pipeline, llm_server, tmp_path_factory):
     )
     report = index_on_ray(settings)
     assert report.n_passages == pipeline.index.n_passages
-    start_serve("127.0.0.1", settings.serve_port)
+    url = f"http://127.0.0.1:{settings.serve_port}"
+    assert start_serve("127.0.0.1", settings.serve_port) == url
+    assert start_serve("127.0.0.1", free_port()) == url  # a running Serve keeps its proxy
     with pytest.raises(NabaaError, match="serve-shards"):
         deploy_app(settings, REPLICAS)  # no shards yet
     deploy_shards(shard_index(settings.index_dir, 2, tmp / "shards"), replica_cpus=0.25)
     deploy_app(settings, REPLICAS, replica_cpus=0.5)
-    yield f"http://127.0.0.1:{settings.serve_port}"
+    yield url
     serve.shutdown()
 
 

@@ -50,7 +50,7 @@ def served(ray_cluster, tmp_path_factory):
     questions = write_articles(tmp / "articles")
     update_index(tmp / "articles", tmp / "index", CountingEmbedder(), MAX_CHARS, OVERLAP)
     folders = shard_index(tmp / "index", 2, tmp / "shards")
-    start_serve("127.0.0.1", None)  # no HTTP proxy: the shards have no routes
+    assert start_serve("127.0.0.1", None) is None  # no HTTP proxy: the shards have no routes
     deploy_shards(folders, replica_cpus=0.5)
     yield load_index(tmp / "index"), folders, ServedStore.connect("auto"), questions
     serve.shutdown()

@@ -337,10 +337,16 @@ def serve_app(
         settings = get_settings()
         address = address or settings.cluster or "auto"
         connect(address)
-        start_serve(settings.host, settings.serve_port)
+        url = start_serve(settings.host, settings.serve_port)
+        if url is None:
+            raise NabaaError(
+                "Serve runs on this cluster without an HTTP proxy: stop it (`serve shutdown`) "
+                "and start serve-shards and serve-app again."
+            )
+        if url != f"http://{settings.host}:{settings.serve_port}":
+            err.print(f"Serve already ran on this cluster, with its HTTP proxy at {url}.")
         err.print(f"Starting {replicas} replicas (each loads its models)…")
         deploy_app(settings, replicas, cpus, max_replicas)
-        url = f"http://{settings.host}:{settings.serve_port}"
         out.print("\n".join(escape(line) for line in endpoints(settings, url)))
 
 

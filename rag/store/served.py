@@ -25,6 +25,7 @@ import faiss
 import numpy as np
 from ray import serve
 from ray.exceptions import RayActorError
+from ray.serve.context import _get_global_client
 from ray.serve.handle import DeploymentHandle
 
 from rag.errors import NabaaError
@@ -123,14 +124,19 @@ def split_id(gid: int) -> tuple[int, int]:
     return gid >> SHARD_SHIFT, gid & _LOCAL
 
 
-def start_serve(host: str, port: int | None) -> None:
+def start_serve(host: str, port: int | None) -> str | None:
     """Start Serve on the connected cluster, its HTTP proxy (for ``serve-app``) on the head
     node at ``host:port``, or none without a port. Serve's options are fixed for its
-    lifetime: where it already runs, it keeps its own."""
+    lifetime: where it already runs, it keeps its own. Returns the URL its proxy listens
+    at, or None where it has none."""
     if port is None:
         serve.start(proxy_location="Disabled")
     else:
         serve.start(proxy_location="HeadOnly", http_options={"host": host, "port": port})
+    if not serve.status().proxies:
+        return None
+    options = _get_global_client().http_config  # Serve's own, not the ones asked for
+    return f"http://{options.host}:{options.port}"
 
 
 def scaling(replicas: int, max_replicas: int | None = None, target: float = 2.0) -> dict:
